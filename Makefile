@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine:
+#   make run    start Tandem on SQLite with the worker and demo data
+#   make test   run the whole test suite (SQLite, a throwaway PostgreSQL, Chromium)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tandem needs Python >= 3.11")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+run: venv
+	$(BIN)/tandem demo --if-empty
+	$(BIN)/tandem serve
+
+test: venv
+	scripts/ensure-test-tools
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check tandem tests
+
+bench: venv
+	$(BIN)/tandem bench flash-sale
+
+clean:
+	rm -rf $(VENV) tandem.db tandem.db-wal tandem.db-shm

@@ -1,0 +1,284 @@
+"""The admin web UI under /admin: log in, the orders list, an order's page and its actions.
+
+Each route parses its input, calls one service function (the same as the API's,
+acting as the signed-in staff member) and renders a page or redirects with a flash.
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from tandem.admin import connections, customers, outbox, preorders, store_settings, supplier_orders
+from tandem.admin.deps import FormViewerDep, Viewer, ViewerDep, runtime_of
+from tandem.admin.pages import AdminSite, redirect, render, site_of
+from tandem.admin.routing import LOGIN, AdminRoute
+from tandem.admin.security import (
+    HOME,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Flash,
+    new_login_token,
+    safe_next,
+    same_token,
+)
+from tandem.api.types import Id, LongText, SearchText
+from tandem.auth import service as auth
+from tandem.errors import InvalidInput, NotFound, TandemError, Unauthorized
+from tandem.i18n.catalogs import LOCALES
+from tandem.i18n.labels import N_
+from tandem.orders import domain, listing, refunds, service
+from tandem.orders.domain import CancelReason, HoldReason
+from tandem.orders.schemas import OrderSummary, order_out, summary_fields
+
+STATIC = Path(__file__).parent / "static"
+TABS = {
+    "all": {},
+    "unfulfilled": {"fulfillment_status": "unfulfilled"},
+    "unpaid": {"financial_status": "unpaid"},
+}
+SORTS = ("-created_at", "created_at", "-number", "number", "-total", "total")
+PAGE_SIZE = 50
+
+router = APIRouter(prefix="/admin", include_in_schema=False, route_class=AdminRoute)
+
+
+def mount(app: FastAPI) -> None:
+    """Add the admin UI to `app`; catalogs and templates are built here, once."""
+    app.state.admin = AdminSite(app.state.runtime.settings)
+    app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
+    app.include_router(outbox.router)  # before `router`, whose last route catches every other path
+    app.include_router(supplier_orders.router)
+    app.include_router(preorders.router)
+    app.include_router(customers.router)
+    app.include_router(connections.router)
+    app.include_router(store_settings.router)
+    app.include_router(router)
+
+
+# -- signing in ------------------------------------------------------------------------------
+
+
+@router.get("")
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse(HOME, status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: Annotated[str, Query(max_length=2000)] = "") -> Response:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_token()
+    return _login_form(request, token, next_url=next)
+
+
+@router.post("/login")
+def log_in(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
+        error = N_("This form has expired. Please log in again.")
+        return _login_form(request, new_login_token(), next_url=next, email=email, error=error, status=403)
+    runtime = runtime_of(request)
+    try:
+        with runtime.uow() as uow:
+            login = auth.log_in(uow, email=email, password=password, now=runtime.clock.now())
+    except Unauthorized:
+        error = N_("Wrong email or password.")
+        return _login_form(request, csrf_token, next_url=next, email=email, error=error, status=401)
+    response = redirect(request, safe_next(next))
+    site_of(request).cookies.set_session(response, login.session_token)
+    site_of(request).cookies.clear_login_token(response)
+    return response
+
+
+def _login_form(
+    request: Request,
+    token: str,
+    *,
+    next_url: str,
+    email: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        login_token=token,
+        next_url=safe_next(next_url),
+        email=email,
+        error=error,
+    )
+    site_of(request).cookies.set_login_token(response, token)
+    return response
+
+
+@router.post("/logout")
+def log_out(request: Request, viewer: FormViewerDep) -> Response:
+    with runtime_of(request).uow() as uow:
+        auth.log_out(uow, session_token=request.cookies[SESSION_COOKIE])
+    response = redirect(request, LOGIN)
+    site_of(request).cookies.clear_session(response)
+    return response
+
+
+@router.post("/locale")
+def switch_locale(
+    request: Request,
+    viewer: FormViewerDep,
+    locale: Annotated[str, Form(max_length=5)],
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if locale not in LOCALES:
+        raise InvalidInput("locale", f"must be one of {', '.join(LOCALES)}")
+    with runtime_of(request).uow() as uow:
+        auth.set_staff_locale(uow, user_id=viewer.staff.user_id, locale=locale)
+    return redirect(request, safe_next(next))
+
+
+# -- orders ----------------------------------------------------------------------------------
+
+
+@router.get("/orders")
+def orders_page(
+    request: Request,
+    viewer: ViewerDep,
+    tab: Annotated[str, Query(max_length=20)] = "all",
+    sort: Annotated[str, Query(max_length=20)] = "-created_at",
+    q: Annotated[SearchText, Query()] = "",
+    cursor: Annotated[SearchText | None, Query()] = None,
+) -> Response:
+    tab = tab if tab in TABS else "all"
+    sort = sort if sort in SORTS else SORTS[0]
+    query = listing.OrderQuery(**TABS[tab], q=q or None, sort=sort, limit=PAGE_SIZE, cursor=cursor or None)
+    with runtime_of(request).uow(read_only=True) as uow:
+        orders, next_cursor = listing.list_orders(uow, store_id=viewer.store_id, query=query)
+        rows = [OrderSummary(**summary_fields(order)) for order in orders]
+    return render(
+        request,
+        "orders.html",
+        viewer=viewer,
+        rows=rows,
+        next_cursor=next_cursor,
+        tab=tab,
+        sort=sort,
+        q=q,
+        paged=bool(cursor),
+    )
+
+
+@router.get("/orders/{order_id}")
+def order_page(request: Request, order_id: Id, viewer: ViewerDep) -> Response:
+    runtime = runtime_of(request)
+    with runtime.uow(read_only=True) as uow:
+        order = service.get_order(uow, store_id=viewer.store_id, order_id=order_id)
+        view = order_out(uow.session, order)
+        actions = {action.value for action in domain.allowed_actions(order)}
+        suppliers = supplier_orders.panels(uow, view, runtime.clock.now())
+        schedules = preorders.panel(uow, view, viewer)
+    return render(
+        request,
+        "order.html",
+        viewer=viewer,
+        order=view,
+        actions=actions,
+        suppliers=suppliers,
+        schedules=schedules,
+    )
+
+
+@router.post("/orders/{order_id}/hold")
+def hold(
+    request: Request,
+    order_id: Id,
+    viewer: FormViewerDep,
+    reason: Annotated[HoldReason, Form()],
+    note: Annotated[LongText, Form()] = "",
+) -> Response:
+    done = N_("Fulfillment is on hold.")
+    return _act(request, viewer, order_id, done, service.place_hold, reason=reason, note=note.strip() or None)
+
+
+@router.post("/orders/{order_id}/release")
+def release(
+    request: Request, order_id: Id, viewer: FormViewerDep, hold_id: Annotated[Id | None, Form()] = None
+) -> Response:
+    done = N_("The hold was released.")
+    hold_ids = [hold_id] if hold_id else None
+    return _act(request, viewer, order_id, done, service.release_holds, hold_ids=hold_ids)
+
+
+@router.post("/orders/{order_id}/capture")
+def capture(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
+    done = N_("The payment was captured.")
+    return _act(request, viewer, order_id, done, service.capture_order, amount=None)
+
+
+@router.post("/orders/{order_id}/mark_as_paid")
+def mark_as_paid(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
+    done = N_("The order was marked as paid.")
+    return _act(request, viewer, order_id, done, service.mark_as_paid)
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel(
+    request: Request,
+    order_id: Id,
+    viewer: FormViewerDep,
+    reason: Annotated[CancelReason, Form()] = CancelReason.OTHER,
+    refund: Annotated[bool, Form()] = False,
+    restock: Annotated[bool, Form()] = False,
+    notify_customer: Annotated[bool, Form()] = False,
+) -> Response:
+    cancellation = refunds.CancelRequest(
+        reason=reason, refund=refund, restock=restock, notify_customer=notify_customer
+    )
+    done = N_("The order was cancelled.")
+    return _act(request, viewer, order_id, done, refunds.cancel_order, request=cancellation)
+
+
+@router.post("/orders/{order_id}/archive")
+def archive(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
+    done = N_("The order was archived.")
+    return _act(request, viewer, order_id, done, service.archive_order, archived=True)
+
+
+@router.post("/orders/{order_id}/unarchive")
+def unarchive(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
+    done = N_("The order was unarchived.")
+    return _act(request, viewer, order_id, done, service.archive_order, archived=False)
+
+
+def _act(
+    http: Request, viewer: Viewer, order_id: int, done: str, use_case: Callable[..., object], /, **arguments
+) -> Response:
+    """Run one order use case as the viewer, then show the order with what happened."""
+    runtime = runtime_of(http)
+    try:
+        with runtime.uow() as uow:
+            use_case(
+                uow,
+                store_id=viewer.store_id,
+                order_id=order_id,
+                actor=viewer.actor,
+                now=runtime.clock.now(),
+                **arguments,
+            )
+    except TandemError as exc:
+        if exc.status == 404:
+            raise
+        refused = viewer.gettext(N_("This action was refused: %(reason)s")) % {"reason": exc.message}
+        return redirect(http, f"/admin/orders/{order_id}", Flash("error", refused))
+    return redirect(http, f"/admin/orders/{order_id}", Flash("success", viewer.gettext(done)))
+
+
+@router.get("/{path:path}")
+def not_found(path: str) -> Response:
+    raise NotFound("page not found")

@@ -1,0 +1,101 @@
+"""Typed FastAPI dependencies, in one place."""
+
+import hashlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from tandem.api.errors import tandem_error_json
+from tandem.auth.service import Caller, authenticate_token
+from tandem.db import UnitOfWork
+from tandem.errors import TandemError
+from tandem.idempotency import service as idempotency
+from tandem.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_uow(runtime: RuntimeDep) -> Iterator[UnitOfWork]:
+    with runtime.uow() as uow:
+        yield uow
+
+
+def get_read_uow(runtime: RuntimeDep) -> Iterator[UnitOfWork]:
+    with runtime.uow(read_only=True) as uow:
+        yield uow
+
+
+def get_now(runtime: RuntimeDep) -> datetime:
+    return runtime.clock.now()
+
+
+def get_caller(
+    request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
+) -> Caller:
+    token = None
+    if authorization and authorization[:7].lower() == "bearer ":
+        token = authorization[7:].strip()
+    with runtime.uow(read_only=True) as uow:
+        return authenticate_token(uow, request.app.state.token_cache, token)
+
+
+UoW = Annotated[UnitOfWork, Depends(get_uow)]
+ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
+Now = Annotated[datetime, Depends(get_now)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+class Idempotent:
+    """Runs a money- or stock-moving request at most once per Idempotency-Key."""
+
+    def __init__(self, runtime: Runtime, caller: Caller, key: str | None, fingerprint: str):
+        self.runtime, self.caller, self.key, self.fingerprint = runtime, caller, key, fingerprint
+
+    def run(self, uow: UnitOfWork, produce: Callable[[], BaseModel], status: int = 200) -> Response:
+        if self.key is None:
+            return _json(status, produce().model_dump_json())
+        outcome = idempotency.claim(
+            self.runtime, store_id=self.caller.store_id, key=self.key, fingerprint=self.fingerprint
+        )
+        if isinstance(outcome, idempotency.StoredResponse):
+            return _json(outcome.status, outcome.body, replayed=True)
+        uow.before_commit(outcome.bind)
+        try:
+            code, body = status, produce().model_dump_json()
+        except TandemError as exc:
+            code, body = exc.status, tandem_error_json(exc)
+        except Exception:
+            uow.rollback()
+            idempotency.abandon(self.runtime, outcome)
+            raise
+        uow.rollback()  # end the read that rendered the body (SQLite: one writer at a time)
+        idempotency.finish(self.runtime, outcome, status=code, body=body)
+        return _json(code, body)
+
+
+def _json(status: int, body: str, replayed: bool = False) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def get_idempotent(
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Idempotent:
+    body = await request.body()
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
+    return Idempotent(runtime, caller, idempotency_key, digest)
+
+
+IdempotentDep = Annotated[Idempotent, Depends(get_idempotent)]

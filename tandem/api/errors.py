@@ -1,0 +1,92 @@
+"""One place maps errors to HTTP: {"error": {"code", "message", "field"?, ...}}."""
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tandem.errors import InvalidInput, TandemError
+
+log = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def tandem_error_body(exc: TandemError) -> dict:
+    extra = {k: v for k, v in exc.details.items() if v is not None}
+    return error_body(exc.code, exc.message, **extra)
+
+
+def tandem_error_json(exc: TandemError) -> str:
+    return json.dumps(tandem_error_body(exc))
+
+
+def field_path(loc: tuple) -> str:
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+# Deadlock, serialization failure, lock timeout (PostgreSQL); a busy database (SQLite).
+CONTENTION_STATES = {"40P01", "40001", "55P03"}
+
+
+def is_contention(exc: OperationalError) -> bool:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in CONTENTION_STATES or "database is locked" in str(exc.orig)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TandemError)
+    async def _tandem(request: Request, exc: TandemError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(tandem_error_body(exc), status_code=exc.status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(
+                error_body("invalid_json", "the request body is not valid JSON"), status_code=400
+            )
+        first = errors[0]
+        field = field_path(tuple(first.get("loc", ())))
+        details = [
+            {"field": field_path(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in errors
+        ]
+        return JSONResponse(
+            error_body("invalid", f"{field}: {first.get('msg', 'invalid')}", field=field, errors=details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, exc: OperationalError):
+        if not is_contention(exc):
+            return await _unexpected(request, exc)
+        log.warning("database contention on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(
+            error_body("busy", "the database was busy; nothing was changed, retry the request"),
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal_error", "something went wrong on our side"), status_code=500)
+
+
+__all__ = ["InvalidInput", "install", "tandem_error_json"]

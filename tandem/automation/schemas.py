@@ -1,0 +1,51 @@
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tandem.api.presenting import timestamp
+from tandem.api.types import Input, Text
+from tandem.automation.models import AutomationRule
+from tandem.orders.domain import HoldReason
+
+
+class ActionIn(Input):
+    type: Literal["hold", "cancel", "tag"]
+    reason: HoldReason | None = None  # for hold (default high_risk_of_fraud)
+    tag: Text | None = None  # for tag
+
+
+class RuleIn(Input):
+    name: Text
+    condition: str = Field(min_length=1, max_length=1000)
+    action: Literal["hold", "cancel", "tag"] | ActionIn
+
+    def action_in(self) -> ActionIn:
+        return self.action if isinstance(self.action, ActionIn) else ActionIn(type=self.action)
+
+
+class RuleOut(BaseModel):
+    id: int
+    name: str
+    condition: str
+    action: dict
+    created_at: str
+
+    @classmethod
+    def of(cls, rule: AutomationRule) -> "RuleOut":
+        action = {"type": rule.action}
+        if rule.hold_reason:
+            action["reason"] = rule.hold_reason
+        if rule.tag:
+            action["tag"] = rule.tag
+        return cls(
+            id=rule.id,
+            name=rule.name,
+            condition=rule.condition,
+            action=action,
+            created_at=timestamp(rule.created_at),
+        )
+
+
+class RuleList(BaseModel):
+    rules: list[RuleOut]
+    variables: dict[str, str]  # what a condition may use

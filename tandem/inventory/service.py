@@ -1,0 +1,172 @@
+"""Stock movements. Each is one guarded statement, so concurrent sales can never oversell.
+
+Lock order, to stay free of deadlocks: reservations of a variant before its stock
+row; stock rows in ascending variant id within a transaction. A guarded UPDATE that
+finds too little stock still keeps the row locked on PostgreSQL (it waited for the
+row's last writer), so a buyer who is short gives up its transaction and reclaims
+lapsed reservations in a new one (`reclaim_expired` takes reservations, then stock).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from tandem.errors import InvalidInput, NotFound
+from tandem.inventory.domain import ReservationStatus, StockFigures, on_hand_for
+from tandem.inventory.models import InventoryLevel, Reservation
+
+ACTIVE = ReservationStatus.ACTIVE.value
+
+
+def allocate(session: Session, *, variant_id: int, quantity: int) -> bool:
+    """Allocate units if that many are free; False (and nothing changed) otherwise."""
+    level = InventoryLevel
+    result = session.execute(
+        update(level)
+        .where(level.variant_id == variant_id, level.on_hand - level.allocated >= quantity)
+        .values(allocated=level.allocated + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+class StockShort(Exception):
+    """Too little free stock for a variant; the caller's transaction must be rolled back."""
+
+    def __init__(self, variant_id: int, quantity: int):
+        super().__init__(f"variant {variant_id}: {quantity} units not free")
+        self.variant_id, self.quantity = variant_id, quantity
+
+
+def allocate_or_raise(session: Session, *, variant_id: int, quantity: int) -> None:
+    if not allocate(session, variant_id=variant_id, quantity=quantity):
+        raise StockShort(variant_id, quantity)
+
+
+def reclaim_expired(session: Session, *, variant_id: int, now: datetime) -> int:
+    """Expire this variant's lapsed reservations and free their units; returns the units."""
+    rows = session.execute(
+        update(Reservation)
+        .where(
+            Reservation.variant_id == variant_id,
+            Reservation.status == ACTIVE,
+            Reservation.expires_at <= now,
+        )
+        .values(status=ReservationStatus.EXPIRED.value)
+        .returning(Reservation.quantity)
+        .execution_options(synchronize_session=False)
+    ).all()
+    units = sum(row.quantity for row in rows)
+    if units:
+        deallocate(session, variant_id=variant_id, quantity=units)
+    return units
+
+
+def variants_with_expired_reservations(session: Session, *, now: datetime, limit: int) -> list[int]:
+    query = (
+        select(Reservation.variant_id)
+        .where(Reservation.status == ACTIVE, Reservation.expires_at <= now)
+        .group_by(Reservation.variant_id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def deallocate(session: Session, *, variant_id: int, quantity: int) -> None:
+    """Give allocated units back to available (released reservation, cancelled sale)."""
+    _guarded_change(session, variant_id, allocated=-quantity)
+
+
+def ship(session: Session, *, variant_id: int, quantity: int) -> None:
+    """Allocated units leave the warehouse."""
+    _guarded_change(session, variant_id, on_hand=-quantity, allocated=-quantity)
+
+
+def ship_unallocated(session: Session, *, variant_id: int, quantity: int) -> bool:
+    """Units leave without having been allocated (stock reserved at fulfilment)."""
+    level = InventoryLevel
+    result = session.execute(
+        update(level)
+        .where(level.variant_id == variant_id, level.on_hand - level.allocated >= quantity)
+        .values(on_hand=level.on_hand - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def restock(session: Session, *, variant_id: int, quantity: int) -> None:
+    """Returned units come back on hand."""
+    _guarded_change(session, variant_id, on_hand=quantity)
+
+
+def _guarded_change(session: Session, variant_id: int, *, on_hand: int = 0, allocated: int = 0) -> None:
+    level = InventoryLevel
+    result = session.execute(
+        update(level)
+        .where(
+            level.variant_id == variant_id,
+            level.on_hand + on_hand >= 0,
+            level.allocated + allocated >= 0,
+            level.allocated + allocated <= level.on_hand + on_hand,
+        )
+        .values(on_hand=level.on_hand + on_hand, allocated=level.allocated + allocated)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise RuntimeError(f"stock of variant {variant_id} would become inconsistent")
+
+
+def figures(session: Session, variant_ids: Iterable[int], now: datetime) -> dict[int, StockFigures]:
+    """Stock figures of several variants, counting lapsed reservations as free."""
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return {}
+    levels = {
+        lv.variant_id: lv
+        for lv in session.scalars(select(InventoryLevel).where(InventoryLevel.variant_id.in_(ids)))
+    }
+    lapsed = Reservation.expires_at <= now
+    held = session.execute(
+        select(
+            Reservation.variant_id,
+            func.sum(case((lapsed, 0), else_=Reservation.quantity)),
+            func.sum(case((lapsed, Reservation.quantity), else_=0)),
+        )
+        .where(Reservation.variant_id.in_(ids), Reservation.status == ACTIVE)
+        .group_by(Reservation.variant_id)
+    ).all()
+    holds = {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in held}
+    return {
+        vid: StockFigures(lv.on_hand, lv.allocated, *holds.get(vid, (0, 0))) for vid, lv in levels.items()
+    }
+
+
+def create_level(session: Session, *, variant_id: int, store_id: int, on_hand: int) -> None:
+    session.add(InventoryLevel(variant_id=variant_id, store_id=store_id, on_hand=on_hand, allocated=0))
+
+
+def set_available(session: Session, *, variant_id: int, available: int, now: datetime) -> StockFigures:
+    """Make `available` units sellable, keeping what is committed or reserved."""
+    if available < 0:
+        raise InvalidInput("available", "cannot be negative")
+    reclaim_expired(session, variant_id=variant_id, now=now)  # reservations first, then the stock row
+    _lock_level(session, variant_id)
+    current = figures(session, [variant_id], now)[variant_id]
+    on_hand = on_hand_for(available, current)
+    session.execute(
+        update(InventoryLevel)
+        .where(InventoryLevel.variant_id == variant_id)
+        .values(on_hand=on_hand)
+        .execution_options(synchronize_session=False)
+    )
+    return StockFigures(on_hand, current.allocated, current.reserved_active, 0)
+
+
+def _lock_level(session: Session, variant_id: int) -> None:
+    found = session.execute(
+        select(InventoryLevel.variant_id).where(InventoryLevel.variant_id == variant_id).with_for_update()
+    ).first()
+    if found is None:
+        raise NotFound("variant has no stock of its own", variant_id=variant_id)

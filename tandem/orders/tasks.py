@@ -1,0 +1,13 @@
+"""Worker jobs of the orders domain."""
+
+from datetime import datetime
+
+from tandem.db import UnitOfWork
+from tandem.orders import service
+
+
+def expire_authorization(uow: UnitOfWork, payload: dict, now: datetime) -> None:
+    service.expire_authorization(uow, order_id=payload["order_id"], now=now)
+
+
+HANDLERS = {service.EXPIRE_AUTHORIZATION: expire_authorization}

@@ -1,0 +1,88 @@
+"""Settings read from TANDEM_* environment variables (SPEC §5)."""
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_FILE = ".tandem-secret"
+
+
+class SettingsError(Exception):
+    """Raised when the settings cannot be used to start Tandem."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///tandem.db"
+    smtp_url: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: SecretStr | None = None
+    collective_delay_seconds: int = Field(120, ge=0)
+    auto_cancel_after_seconds: int = Field(1_209_600, ge=0)
+    checkout_reservation_seconds: int = Field(600, ge=1)
+    worker_poll_seconds: float = Field(1.0, gt=0)
+    webhook_allow_private_addresses: bool = False
+    authorization_expiry_seconds: int = Field(7 * 24 * 3600, ge=1)
+    database_pool_size: int = Field(10, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("TANDEM_DATABASE_URL must be a sqlite: or postgresql: URL")
+        return url
+
+    @model_validator(mode="after")
+    def _real_secret_outside_development(self) -> "Settings":
+        if self.env == "development":
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < 32:  # also refuses every well-known default ("changeme", "secret"...)
+            raise SettingsError(
+                f"TANDEM_SECRET_KEY must be set to a random value of at least 32 characters "
+                f"when TANDEM_ENV={self.env}"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The URL with the driver SQLAlchemy should use."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    def secret(self) -> str:
+        """The secret key; in development a missing one is generated and kept locally."""
+        if self.secret_key:
+            return self.secret_key.get_secret_value()
+        path = Path(SECRET_FILE)
+        try:  # created atomically: processes starting together end up with the same key
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+        for _ in range(50):
+            if key := path.read_text().strip():
+                return key
+            time.sleep(0.01)  # another process created it and is writing it
+        raise SettingsError(f"{SECRET_FILE} is empty")
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (used by the CLI and tests)."""
+    return Settings(**overrides)

@@ -1,0 +1,64 @@
+"""Explicit start-up wiring: which subscribers, job handlers and sweeps exist."""
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from tandem.bus import Bus
+
+
+def subscribe_all(bus: Bus) -> None:
+    """Domains that react to order events register here."""
+    from tandem.automation import subscribers as automation
+    from tandem.notifications import subscribers as notifications
+    from tandem.preorders import subscribers as preorders
+    from tandem.suppliers import subscribers as suppliers
+
+    automation.subscribe(bus)  # first: a rule's hold is on the order before a supplier order is scheduled
+    suppliers.subscribe(bus)  # then supplier orders exist before mails and webhooks are written
+    preorders.subscribe(bus)  # and payment schedules
+    notifications.subscribe(bus)
+
+
+def job_handlers() -> dict:
+    from tandem.automation import service as automation
+    from tandem.notifications import tasks as notification_tasks
+    from tandem.orders import tasks as order_tasks
+    from tandem.preorders import tasks as preorder_tasks
+    from tandem.suppliers import tasks as supplier_tasks
+
+    return {
+        **order_tasks.HANDLERS,
+        **notification_tasks.HANDLERS,
+        **supplier_tasks.HANDLERS,
+        **automation.HANDLERS,
+        **preorder_tasks.HANDLERS,
+    }
+
+
+def sweeps() -> list[Callable]:
+    from tandem.idempotency.service import purge_old
+    from tandem.inventory.tasks import reclaim_lapsed_reservations
+    from tandem.payments.tasks import settle_stale_payments
+
+    return [reclaim_lapsed_reservations, settle_stale_payments, every(3600, purge_old)]
+
+
+def every(seconds: float, sweep: Callable) -> Callable:
+    """Run `sweep` at most once per `seconds` of real time in this process."""
+    last = [float("-inf")]
+
+    def throttled(runtime, now: datetime) -> int:
+        if time.monotonic() - last[0] < seconds:
+            return 0
+        last[0] = time.monotonic()
+        return sweep(runtime, now)
+
+    throttled.__name__ = sweep.__name__
+    return throttled
+
+
+def build_worker(runtime, **options):
+    from tandem.worker.runner import Worker
+
+    return Worker(runtime, handlers=job_handlers(), sweeps=sweeps(), **options)

@@ -1,0 +1,125 @@
+"""Scheduling jobs (inside the caller's transaction) and the worker's guarded claims."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from tandem.worker.domain import JobStatus, backoff
+from tandem.worker.models import Job
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over; this worker's work must be rolled back."""
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+
+
+def schedule(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    run_at: datetime,
+    now: datetime,
+    store_id: int | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int = 8,
+) -> Job:
+    """Add a job in the caller's transaction, so it exists iff its cause does."""
+    job = Job(
+        kind=kind,
+        payload=payload,
+        store_id=store_id,
+        status=JobStatus.PENDING.value,
+        run_at=run_at,
+        attempts=0,
+        max_attempts=max_attempts,
+        dedupe_key=dedupe_key,
+        created_at=now,
+    )
+    session.add(job)
+    return job
+
+
+def claim_due(
+    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedJob]:
+    """Take due jobs (and jobs whose worker died); SKIP LOCKED keeps workers apart."""
+    due = or_(
+        (Job.status == JobStatus.PENDING.value) & (Job.run_at <= now),
+        (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+    )
+    candidates = (
+        select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True)
+    )
+    rows = session.execute(
+        update(Job)
+        .where(Job.id.in_(candidates.scalar_subquery()))
+        .values(
+            status=JobStatus.RUNNING.value,
+            locked_by=worker,
+            locked_until=now + lease,
+            attempts=Job.attempts + 1,
+        )
+        .returning(Job.id, Job.kind, Job.payload, Job.attempts, Job.max_attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [ClaimedJob(*row) for row in sorted(rows, key=lambda r: r.id)]
+
+
+def finish(
+    session: Session,
+    *,
+    job_id: int,
+    worker: str,
+    now: datetime,
+    status: JobStatus = JobStatus.DONE,
+    error: str | None = None,
+) -> None:
+    """Close a job this worker holds; raises LeaseLost if another worker took it."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.locked_by == worker, Job.status == JobStatus.RUNNING.value)
+        .values(status=status.value, finished_at=now, locked_until=None, last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise LeaseLost(job_id)
+
+
+def retry_later(session: Session, *, job: ClaimedJob, worker: str, now: datetime, error: str) -> None:
+    """Put a failed attempt back with backoff, or give up after max_attempts."""
+    if job.attempts >= job.max_attempts:
+        finish(session, job_id=job.id, worker=worker, now=now, status=JobStatus.FAILED, error=error)
+        return
+    session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.locked_by == worker, Job.status == JobStatus.RUNNING.value)
+        .values(
+            status=JobStatus.PENDING.value,
+            run_at=now + backoff(job.attempts),
+            locked_by=None,
+            locked_until=None,
+            last_error=error,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def cancel_pending(session: Session, *, kind: str, dedupe_key: str) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.kind == kind, Job.dedupe_key == dedupe_key, Job.status == JobStatus.PENDING.value)
+        .values(status=JobStatus.CANCELLED.value)
+        .execution_options(synchronize_session=False)
+    )

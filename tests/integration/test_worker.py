@@ -1,0 +1,161 @@
+"""The worker: due jobs run exactly once in effect, across workers and crashes."""
+
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tandem.timeline import service as timeline
+from tandem.timeline.domain import WORKER, Change
+from tandem.timeline.models import Event
+from tandem.worker import service as jobs
+from tandem.worker.models import Job
+from tandem.worker.runner import Worker
+
+
+def _record(uow, payload, now):
+    timeline.record(
+        uow.session,
+        store_id=payload["store_id"],
+        subject_type="test",
+        subject_id=payload["n"],
+        changes=[Change("job_done", {})],
+        actor=WORKER,
+        now=now,
+    )
+
+
+def _schedule(runtime, store_id: int, count: int, *, kind: str = "test.record", delay: float = 0) -> None:
+    now = runtime.clock.now()
+    with runtime.uow() as uow:
+        for n in range(count):
+            jobs.schedule(
+                uow.session,
+                kind=kind,
+                payload={"store_id": store_id, "n": n},
+                run_at=now + timedelta(seconds=delay),
+                now=now,
+            )
+        uow.commit()
+
+
+def _effects(runtime) -> dict[int, int]:
+    with runtime.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(Event.subject_id, func.count())
+            .where(Event.subject_type == "test")
+            .group_by(Event.subject_id)
+        ).all()
+    return dict(rows)
+
+
+def _statuses(runtime) -> dict[str, int]:
+    with runtime.uow(read_only=True) as uow:
+        return dict(uow.session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+
+
+def test_a_job_waits_until_it_is_due(runtime, shop, clock):
+    _schedule(runtime, shop.store_id, 1, delay=60)
+    worker = Worker(runtime, handlers={"test.record": _record})
+    assert worker.run_once() == 0
+    clock.advance(seconds=60)
+    assert worker.run_once() == 1
+    assert _effects(runtime) == {0: 1}
+    assert _statuses(runtime) == {"done": 1}
+
+
+def test_two_workers_do_two_hundred_jobs_exactly_once(runtime, shop):
+    _schedule(runtime, shop.store_id, 200)
+    workers = [Worker(runtime, handlers={"test.record": _record}, name=f"w{i}", batch=7) for i in range(2)]
+    threads = [threading.Thread(target=w.run_until_idle, kwargs={"max_rounds": 500}) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    effects = _effects(runtime)
+    assert len(effects) == 200
+    assert set(effects.values()) == {1}
+    assert _statuses(runtime) == {"done": 200}
+    with runtime.uow(read_only=True) as uow:
+        by_worker = dict(
+            uow.session.execute(select(Job.locked_by, func.count()).group_by(Job.locked_by)).all()
+        )
+    assert set(by_worker) <= {"w0", "w1"} and sum(by_worker.values()) == 200
+
+
+def test_a_failing_job_is_retried_with_backoff_then_given_up(runtime, shop, clock):
+    attempts = []
+
+    def flaky(uow, payload, now):
+        attempts.append(now)
+        raise RuntimeError("the mail server is down")
+
+    with runtime.uow() as uow:
+        jobs.schedule(
+            uow.session, kind="test.flaky", payload={}, run_at=clock.now(), now=clock.now(), max_attempts=3
+        )
+        uow.commit()
+    worker = Worker(runtime, handlers={"test.flaky": flaky})
+    worker.run_once()
+    assert _statuses(runtime) == {"pending": 1}
+    clock.advance(seconds=4)
+    worker.run_once()
+    assert len(attempts) == 1
+    clock.advance(seconds=1)
+    worker.run_once()
+    clock.advance(seconds=10)
+    worker.run_once()
+    assert len(attempts) == 3
+    assert _statuses(runtime) == {"failed": 1}
+    with runtime.uow(read_only=True) as uow:
+        assert "mail server is down" in uow.session.scalar(select(Job.last_error))
+
+
+def test_a_job_whose_lease_was_taken_over_commits_nothing(runtime, shop, clock):
+    _schedule(runtime, shop.store_id, 1)
+    slow = Worker(runtime, handlers={}, name="slow", lease=timedelta(seconds=30))
+    with runtime.uow() as uow:
+        claimed = jobs.claim_due(uow.session, worker="slow", now=clock.now(), lease=slow.lease, limit=1)
+        uow.commit()
+    clock.advance(seconds=31)
+    Worker(runtime, handlers={"test.record": _record}, name="fast").run_once()
+    slow.handlers = {"test.record": _record}
+    slow._run(claimed[0])
+    assert _effects(runtime) == {0: 1}
+    assert _statuses(runtime) == {"done": 1}
+
+
+def test_an_unknown_job_kind_fails_visibly(runtime, shop):
+    _schedule(runtime, shop.store_id, 1, kind="test.nobody")
+    Worker(runtime, handlers={}).run_once()
+    with runtime.uow(read_only=True) as uow:
+        assert "no handler" in uow.session.scalar(select(Job.last_error))
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_killed_mid_job_loses_nothing_and_doubles_nothing(settings, runtime, shop, tmp_path):
+    """A real process dies holding a job; after its lease a new worker redoes it, once."""
+    from tandem.clock import SystemClock
+
+    runtime.clock = SystemClock()  # the worker processes use real time
+    _schedule(runtime, shop.store_id, 200)
+    marker = tmp_path / "crashed"
+    command = [sys.executable, "-m", "tests.support.worker_process", settings.database_url, "57", str(marker)]
+    first = subprocess.run(command, timeout=60, env=_env(seconds=20))
+    assert first.returncode == 17 and marker.exists()
+    assert 0 < len(_effects(runtime)) < 200
+    second = subprocess.run(command, timeout=60, env=_env(seconds=6))
+    assert second.returncode == 0
+    effects = _effects(runtime)
+    assert len(effects) == 200
+    assert set(effects.values()) == {1}
+    assert _statuses(runtime) == {"done": 200}
+
+
+def _env(seconds: int) -> dict:
+    import os
+
+    return {**os.environ, "WORKER_SECONDS": str(seconds)}
