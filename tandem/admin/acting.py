@@ -10,8 +10,10 @@ from tandem.admin.pages import redirect
 from tandem.admin.security import Flash
 from tandem.errors import InvalidInput, TandemError
 from tandem.i18n.labels import N_
+from tandem.idempotency import service as idempotency
 
 REFUSED = N_("This action was refused: %(reason)s")
+ALREADY_DONE = N_("This form was already sent: it was done once.")
 
 
 def perform(
@@ -23,22 +25,45 @@ def perform(
     back: str,
     done: str,
     explain: dict[str, str] | None = None,
+    once: str | None = None,
     **arguments,
 ) -> Response:
     """Run `use_case` for the viewer's store and redirect to `back` with a flash.
 
     A refusal (conflict, invalid input…) is shown on the page; nothing was changed, since
     the use case commits only when it succeeds. "Not found" stays a 404 page.
+    `once`, the form's own key, makes a form that moves money work once however often it is
+    sent (a double click, a reload): the key commits with the effect, as an Idempotency-Key does.
     """
     runtime = runtime_of(request)
+    claim = _claim(request, viewer, once)
+    if isinstance(claim, idempotency.StoredResponse):
+        return redirect(request, back, Flash("error", viewer.gettext(ALREADY_DONE)))
     try:
         with runtime.uow() as uow:
+            if claim is not None:
+                uow.before_commit(claim.bind)
             use_case(uow, store_id=viewer.store_id, now=runtime.clock.now(), **arguments)
-    except TandemError as exc:
-        if exc.status == 404:
+    except BaseException as exc:
+        if claim is not None:
+            idempotency.abandon(runtime, claim)
+        if not isinstance(exc, TandemError) or exc.status == 404:
             raise
         return redirect(request, back, Flash("error", refusal(viewer, exc, explain or {})))
+    if claim is not None:
+        idempotency.finish(runtime, claim, status=200, body="")
     return redirect(request, back, Flash("success", viewer.gettext(done)))
+
+
+def _claim(request: Request, viewer: Viewer, once: str | None):
+    if not once:
+        return None
+    return idempotency.claim(
+        runtime_of(request),
+        store_id=viewer.store_id,
+        key=f"admin-form:{once}",
+        fingerprint=f"admin {request.url.path}"[:64],
+    )
 
 
 def refusal(viewer: Viewer, error: TandemError, explain: dict[str, str]) -> str:

@@ -1,5 +1,7 @@
 """Rendering admin pages: one Jinja2 environment per language, built at start-up."""
 
+import uuid
+
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -43,6 +45,7 @@ def _environment(catalogs: Catalogs, locale: str) -> Environment:
     )
     environment.install_gettext_translations(catalogs.get(locale), newstyle=True)
     environment.globals["version"] = __version__
+    environment.globals["form_key"] = lambda: uuid.uuid4().hex  # see acting.perform(once=…)
     return environment
 
 

@@ -36,6 +36,7 @@ def refund_retailer(
     viewer: FormViewerDep,
     amount: Annotated[str, Form(max_length=30)] = "",
     note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+    form_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     back = page_of(supplier_order_id)
     try:
@@ -49,6 +50,7 @@ def refund_retailer(
         back=back,
         done=N_("The refund was recorded."),
         explain=EXPLAIN_REFUND,
+        once=form_key,
         supplier_order_id=supplier_order_id,
         amount=value,
         note=text,

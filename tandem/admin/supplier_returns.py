@@ -25,11 +25,11 @@ from tandem.i18n.labels import N_
 from tandem.stores.models import Store
 from tandem.stores.schemas import ReturnPolicyIn
 from tandem.suppliers import returns
-from tandem.suppliers.domain import ReturnReason, ReturnStatus
+from tandem.suppliers.domain import ReturnReason
 from tandem.suppliers.schemas import ReturnPolicyOut
 
 router = APIRouter(route_class=AdminRoute)  # included under /admin/supplier_orders
-LIVE = {ReturnStatus.REQUESTED.value, ReturnStatus.APPROVED.value, ReturnStatus.CLOSED.value}
+LIVE = {status.value for status in returns.LIVE}  # returns that hold on to their units
 EXPLAIN_REQUEST = {
     "line_items": N_("The supplier’s return policy does not allow this return: %(reason)s"),
     "nothing_shipped": N_("Only items that were shipped can be returned."),
@@ -201,7 +201,7 @@ class ReturnOptions:
 
 
 def return_options(supplier: Store, so: dict, now: datetime) -> ReturnOptions:
-    """`so` is a supplier order as the retailer sees it (`supplier_order_out`, as a dict)."""
+    """`so` is a supplier order as `supplier_order_out` shows it, as a dict."""
     policy = ReturnPolicyOut.of(supplier)
     taken: dict[int, int] = {}
     for earlier in so["returns"]:

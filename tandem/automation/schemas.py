@@ -1,6 +1,6 @@
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from tandem.api.presenting import timestamp
 from tandem.api.types import Input, Text
@@ -11,16 +11,21 @@ from tandem.orders.domain import HoldReason
 class ActionIn(Input):
     type: Literal["hold", "cancel", "tag"]
     reason: HoldReason | None = None  # for hold (default high_risk_of_fraud)
-    tag: Text | None = None  # for tag
+    tag: Annotated[Text, StringConstraints(max_length=100)] | None = None  # for tag
+
+
+def _action_by_name(value):
+    """`"cancel"` is short for `{"type": "cancel"}`."""
+    return {"type": value} if isinstance(value, str) else value
 
 
 class RuleIn(Input):
-    name: Text
+    name: Annotated[Text, StringConstraints(max_length=200)]
     condition: str = Field(min_length=1, max_length=1000)
-    action: Literal["hold", "cancel", "tag"] | ActionIn
+    action: Annotated[ActionIn, BeforeValidator(_action_by_name)]
 
     def action_in(self) -> ActionIn:
-        return self.action if isinstance(self.action, ActionIn) else ActionIn(type=self.action)
+        return self.action
 
 
 class RuleOut(BaseModel):

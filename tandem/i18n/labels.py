@@ -156,6 +156,17 @@ PAYMENT_CAPTURE = {
     "manual": N_("Manual"),
 }
 
+RETURN_REASON = {
+    "damaged": N_("Damaged"),
+    "defective": N_("Defective"),
+    "wrong_item": N_("Wrong item"),
+    "not_as_described": N_("Not as described"),
+    "size_or_fit": N_("Size or fit"),
+    "changed_mind": N_("Customer changed their mind"),
+    "other": N_("Other"),
+}
+
+
 # Which label table translates which value of a timeline entry's data.
 TIMELINE_VALUES: dict[str, dict[str, dict[str, str]]] = {
     "supplier_order_status_changed": {"from": SUPPLIER_ORDER_STATUS, "to": SUPPLIER_ORDER_STATUS},
@@ -165,6 +176,7 @@ TIMELINE_VALUES: dict[str, dict[str, dict[str, str]]] = {
     "order_cancelled": {"reason": CANCEL_REASON},
     "hold_placed": {"reason": HOLD_REASON},
     "hold_released": {"reason": HOLD_REASON},
+    "return_requested": {"reason": RETURN_REASON},
 }
 
 

@@ -723,6 +723,21 @@ def test_another_stores_rule_cannot_be_deleted(client, make_store, network):
     assert len(network.retailer.get("/automation_rules").json()["rules"]) == 1
 
 
+def test_rule_forms_need_the_session_csrf_token(client, network):
+    rule = network.retailer.post(
+        "/automation_rules", {"name": "Big", "condition": "total > 1.0", "action": "hold"}
+    ).json()
+    logged_in(client, network.retailer)
+
+    added = client.post("/admin/settings/automation_rules", data={"csrf_token": "forged", **rule_form()})
+    deleted = client.post(
+        f"/admin/settings/automation_rules/{rule['id']}/delete", data={"csrf_token": "forged"}
+    )
+
+    assert (added.status_code, deleted.status_code) == (403, 403)
+    assert [r["name"] for r in network.retailer.get("/automation_rules").json()["rules"]] == ["Big"]
+
+
 def test_a_supplier_only_store_has_no_rules_section(client, network):
     logged_in(client, network.supplier)
 

@@ -314,6 +314,25 @@ def test_a_manual_refund_is_sent_by_hand_and_marked_sent(client, network, clock,
     assert flash_of(again) == "This refund cannot be marked as sent: it is not waiting to be sent by hand."
 
 
+def test_a_refund_form_sent_twice_refunds_once(client, automatic, clock, worker):
+    _, supplier_order = reaches_the_supplier(automatic, clock, worker)
+    as_supplier(client, automatic)
+    page = supplier_order_page(client, supplier_order["id"])
+    [form_key] = re.findall(r'name="form_key" value="([0-9a-f]{32})"', page.text)
+
+    first = send(client, page, path(supplier_order, "refunds"), amount="10.00", form_key=form_key)
+    second = send(client, page, path(supplier_order, "refunds"), amount="10.00", form_key=form_key)
+
+    assert flash_of(first) == "The refund was recorded."
+    assert flash_of(second) == "This form was already sent: it was done once."
+    [refund] = so_of(automatic.supplier, supplier_order["id"])["refunds"]
+    assert refund["status"] == "succeeded"
+    fresh = re.findall(
+        r'name="form_key" value="([0-9a-f]{32})"', supplier_order_page(client, supplier_order["id"]).text
+    )
+    assert fresh and fresh != [form_key]
+
+
 def test_an_automatic_refund_goes_back_through_the_gateway(client, automatic, clock, worker):
     order, supplier_order = reaches_the_supplier(automatic, clock, worker)
     as_supplier(client, automatic)
@@ -657,6 +676,46 @@ def test_a_retailer_has_no_return_policy_to_edit(client, network):
     assert 'id="return-policy"' not in page.text
     assert flash_of(forced) == "Only a supplier store has a return policy."
     assert network.retailer.get("/store").json()["return_policy"]["window_days"] == 30
+
+
+# -- CSRF --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "store, action, data",
+    [
+        ("retailer", "request_cancellation", {}),
+        ("retailer", "returns", {"reason": "damaged", "line_id": "1", "quantity": "1"}),
+        ("supplier", "cancellation/accept", {}),
+        ("supplier", "cancel", {"reason": "Out of stock"}),
+        ("supplier", "refunds", {"amount": "1.00"}),
+    ],
+)
+def test_forms_without_the_session_csrf_token_are_refused(
+    client, network, clock, worker, store, action, data
+):
+    _, supplier_order = reaches_the_supplier(network, clock, worker)
+    network.supplier.post(f"/supplier_orders/{supplier_order['id']}/payment/mark_received")
+    logged_in(client, getattr(network, store))
+
+    response = client.post(path(supplier_order, action), data={"csrf_token": "forged", **data})
+
+    assert response.status_code == 403
+    after = so_of(network.supplier, supplier_order["id"])
+    assert (after["status"], after["cancellation_status"], after["refunds"]) == ("open", None, [])
+
+
+def test_the_return_policy_form_needs_the_session_csrf_token(client, network):
+    before = network.supplier.get("/store").json()["return_policy"]
+    logged_in(client, network.supplier)
+
+    response = client.post(
+        "/admin/settings/return_policy",
+        data={"csrf_token": "forged", "window_days": "1", "restocking_fee_percent": "0"},
+    )
+
+    assert response.status_code == 403
+    assert network.supplier.get("/store").json()["return_policy"] == before
 
 
 # -- in French ----------------------------------------------------------------------------------

@@ -11,24 +11,47 @@ def _rule(store, condition, action="hold", name="Big foreign orders"):
 
 
 def test_a_rule_is_saved_and_listed_with_the_values_it_may_use(shop):
-    response = _rule(shop, "total > 500.0 && shipping_country != billing_country",
-                     {"type": "hold", "reason": "high_risk_of_fraud"})
+    response = _rule(
+        shop,
+        "total > 500.0 && shipping_country != billing_country",
+        {"type": "hold", "reason": "high_risk_of_fraud"},
+    )
     assert response.status_code == 201
     listed = shop.get("/automation_rules").json()
     assert listed["rules"] == [response.json()]
     assert "shipping_country" in listed["variables"]
 
 
-@pytest.mark.parametrize("condition, words", [
-    ("total >", "cannot read"),
-    ("colour == 'red'", "unknown value colour"),
-    ("total", "true or false"),
-])
+@pytest.mark.parametrize(
+    "condition, words",
+    [
+        ("total >", "cannot read"),
+        ("colour == 'red'", "unknown value colour"),
+        ("total", "true or false"),
+    ],
+)
 def test_a_bad_condition_is_refused_with_the_reason(shop, condition, words):
     response = _rule(shop, condition)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["field"] == "condition" and words in error["message"]
+    assert shop.get("/automation_rules").json()["rules"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "n" * 201, "condition": "total > 1.0", "action": "cancel"}, "name"),
+        (
+            {"name": "tag", "condition": "total > 1.0", "action": {"type": "tag", "tag": "t" * 101}},
+            "action.tag",
+        ),
+    ],
+)
+def test_names_and_tags_longer_than_what_is_kept_are_refused(shop, body, field):
+    response = shop.post("/automation_rules", body)
+
+    assert response.status_code == 422 and response.json()["error"]["field"] == field
     assert shop.get("/automation_rules").json()["rules"] == []
 
 
@@ -52,10 +75,16 @@ def test_a_rule_compares_shipping_and_billing_countries(shop):
     _rule(shop, "shipping_country != billing_country")
     variant = shop.product(quantity=5)
     same = shop.place_order(variant["id"])
-    checkout = shop.post("/checkouts", {
-        "email": "far@example.com", "shipping_address": ADDRESS, "card_token": "tok_success",
-        "billing_address": {**ADDRESS, "country_code": "US"},
-        "line_items": [{"variant_id": variant["id"], "quantity": 1}]}).json()
+    checkout = shop.post(
+        "/checkouts",
+        {
+            "email": "far@example.com",
+            "shipping_address": ADDRESS,
+            "card_token": "tok_success",
+            "billing_address": {**ADDRESS, "country_code": "US"},
+            "line_items": [{"variant_id": variant["id"], "quantity": 1}],
+        },
+    ).json()
     foreign = shop.post(f"/checkouts/{checkout['id']}/complete").json()
     assert shop.order(same["id"])["fulfillment_status"] == "unfulfilled"
     assert shop.order(foreign["id"])["fulfillment_status"] == "on_hold"
@@ -78,7 +107,10 @@ def test_a_cancel_rule_holds_at_once_then_cancels_and_refunds(shop, worker):
     worker.run_until_idle()
     cancelled = shop.order(order["id"])
     assert (cancelled["status"], cancelled["financial_status"], cancelled["cancel_reason"]) == (
-        "cancelled", "refunded", "fraud")
+        "cancelled",
+        "refunded",
+        "fraud",
+    )
     assert shop.variant(variant["id"])["available"] == 5
 
 

@@ -89,3 +89,13 @@ def test_every_change_the_order_domain_records_has_its_own_sentence():
         "The order was cancelled (reason: customer)",
         "Order status changed from open to cancelled",
     ]
+
+
+def test_a_return_reason_reads_as_words_in_the_readers_language():
+    from tandem.i18n.catalogs import load_catalogs
+    from tandem.i18n.labels import timeline_data
+
+    french = load_catalogs().get("fr").gettext
+
+    assert timeline_data("return_requested", {"reason": "size_or_fit"}, str) == {"reason": "Size or fit"}
+    assert timeline_data("return_requested", {"reason": "damaged"}, french) == {"reason": "Endommagé"}
