@@ -194,7 +194,10 @@ def bench_flash_sale(
     buyers: Annotated[int, typer.Option(min=1, help="Buyers, each wanting one unit.")] = 3000,
     concurrency: Annotated[int, typer.Option(min=1, help="Buyers checking out at once.")] = 64,
     retailers: Annotated[
-        int, typer.Option(min=1, help="Retailers selling one supplier's stock (1: a retailer selling its own stock).")
+        int,
+        typer.Option(
+            min=1, help="Retailers selling one supplier's stock (1: a retailer selling its own stock)."
+        ),
     ] = 1,
     abandon_rate: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="Fraction of buyers who reserve and never pay.")

@@ -38,7 +38,11 @@ def test_a_selling_plan_is_created_with_its_variants_and_listed(shop):
         inventory_reserve="on_fulfillment",
     )
     assert plan["deposit"] == {"type": "fixed", "value": "10.00"}
-    assert plan["balance_due"] == {"trigger": "exact_time", "at": "2027-01-15T09:00:00Z", "after_seconds": None}
+    assert plan["balance_due"] == {
+        "trigger": "exact_time",
+        "at": "2027-01-15T09:00:00Z",
+        "after_seconds": None,
+    }
     assert plan["inventory_reserve"] == "on_fulfillment"
     assert plan["variant_ids"] == [variant["id"]]
     assert shop.get("/selling_plans").json()["selling_plans"] == [plan]
@@ -103,7 +107,9 @@ def test_a_checkout_cannot_use_a_plan_not_attached_to_the_variant(shop):
 def test_more_variants_can_be_attached_to_a_plan(shop):
     first, second = shop.product(sku="A"), shop.product(sku="B")
     plan = shop.selling_plan([first["id"]])
-    response = shop.post(f"/selling_plans/{plan['id']}/variants", {"variant_ids": [second["id"], first["id"]]})
+    response = shop.post(
+        f"/selling_plans/{plan['id']}/variants", {"variant_ids": [second["id"], first["id"]]}
+    )
     assert response.json()["variant_ids"] == [first["id"], second["id"]]
     assert shop.preorder_checkout(second["id"], plan["id"]).status_code == 201
 
@@ -427,11 +433,15 @@ def test_staff_send_a_link_to_update_a_card(shop, smtp, worker):
 def test_a_replaced_card_is_kept_with_its_successor(shop):
     customer = shop.post("/customers", {"email": "lea@example.com"}).json()
     old = shop.post(f"/customers/{customer['id']}/payment_methods", {"card_token": "tok_success"}).json()
-    new = shop.put(f"/customers/{customer['id']}/payment_methods/{old['id']}", {"card_token": "tok_decline"}).json()
+    new = shop.put(
+        f"/customers/{customer['id']}/payment_methods/{old['id']}", {"card_token": "tok_decline"}
+    ).json()
     methods = shop.get(f"/customers/{customer['id']}").json()["payment_methods"]
     assert [(m["id"], m["status"]) for m in methods] == [(old["id"], "replaced"), (new["id"], "active")]
     assert methods[0]["replaced_by_id"] == new["id"]
-    again = shop.put(f"/customers/{customer['id']}/payment_methods/{old['id']}", {"card_token": "tok_success"})
+    again = shop.put(
+        f"/customers/{customer['id']}/payment_methods/{old['id']}", {"card_token": "tok_success"}
+    )
     assert again.status_code == 409
     unknown = shop.put(f"/customers/{customer['id']}/payment_methods/{new['id']}", {"card_token": "tok_nope"})
     assert unknown.status_code == 422 and "card_token" in unknown.text
@@ -460,7 +470,9 @@ def test_a_preorder_can_wait_on_hold_for_its_delivery_date(shop):
     variant = shop.product()
     plan = shop.selling_plan([variant["id"]])
     order = shop.preorder(variant["id"], plan["id"])
-    held = shop.post(f"/orders/{order['id']}/holds", {"reason": "unknown_delivery_date", "note": "Late batch"})
+    held = shop.post(
+        f"/orders/{order['id']}/holds", {"reason": "unknown_delivery_date", "note": "Late batch"}
+    )
     assert held.json()["fulfillment_status"] == "on_hold"
     assert shop.post(f"/orders/{order['id']}/fulfillments", {}).status_code == 409
     released = shop.post(f"/orders/{order['id']}/holds/release", {})
