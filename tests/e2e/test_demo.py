@@ -337,3 +337,45 @@ def test_staff_find_the_pre_orders_in_the_admin_unpaid_tab_and_open_each(retaile
     for order in preorders:
         page = staff.get(f"/admin/orders/{order['id']}")
         assert page.status_code == 200, (order["id"], page.text[:500])
+
+
+# -- every admin page a new user can reach -------------------------------------------------------
+
+LINK = re.compile(r'href="(/admin[^"#?]*(?:\?[^"#]*)?)"')
+NOT_PAGES = ("/admin/static/", "/admin/logout")
+
+
+def _log_in(client: TestClient, email: str) -> None:
+    form = client.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]*)"', form.text).group(1)
+    login = {"email": email, "password": PASSWORD, "csrf_token": token, "next": ""}
+    assert client.post("/admin/login", data=login, follow_redirects=False).status_code == 303
+
+
+def _crawl(client: TestClient, start: str, limit: int = 400) -> dict[str, int]:
+    """GET every admin page reachable by links from `start`; the status of each."""
+    seen: dict[str, int] = {}
+    queue = [start]
+    while queue and len(seen) < limit:
+        path = queue.pop(0).replace("&amp;", "&")
+        if path in seen:
+            continue
+        page = client.get(path)
+        seen[path] = page.status_code
+        if page.status_code == 200 and "text/html" in page.headers.get("content-type", ""):
+            queue += [link for link in LINK.findall(page.text) if not link.startswith(NOT_PAGES)]
+    return seen
+
+
+@pytest.mark.parametrize("email", [RETAILER_EMAIL, SUPPLIER_EMAIL])
+def test_every_admin_page_reachable_from_the_demo_opens(runtime, email):
+    from tandem.api.app import create_app
+
+    with TestClient(create_app(runtime=runtime)) as client:
+        _log_in(client, email)
+        pages = _crawl(client, "/admin/orders")
+
+    broken = {path: status for path, status in pages.items() if status != 200}
+    assert broken == {}
+    assert len(pages) > 10, pages  # orders, supplier orders, customers, settings… not just the list
+    assert any(path.startswith("/admin/supplier_orders/") for path in pages)
