@@ -36,6 +36,8 @@ LABELS = {
 # A time left, as the countdown script writes it too.
 MINUTES_LEFT = N_("%(minutes)s min %(seconds)s s")
 SECONDS_LEFT = N_("%(seconds)s s")
+ACTOR_WORKER = N_("Tandem (automatic)")
+ACTOR_RULE = N_("Automation rule “%(name)s”")
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,14 @@ class Formatter:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return format_moment(value, timezone=self.timezone, locale=self.locale)
+
+    def actor(self, actor) -> str:
+        """Who did it, as a reader says it: the worker and rules get words, people their name."""
+        if actor.kind == "worker":
+            return self.gettext(ACTOR_WORKER)
+        if actor.kind == "rule":
+            return self.gettext(ACTOR_RULE) % {"name": actor.name}
+        return actor.name
 
     def event(self, event: EventOut, currency: str) -> str:
         """The timeline sentence of `event`, in the reader's language."""

@@ -646,6 +646,8 @@ def test_a_retailer_adds_a_rule_that_holds_the_next_paid_order(client, network):
     order = network.retailer.place_order(network.variant["id"])
     assert network.retailer.order(order["id"])["fulfillment_status"] == "on_hold"
     assert supplier_order_of(network, order)["status"] == "on_hold"
+    timeline = order_page(client, order["id"]).text
+    assert "Automation rule “Large foreign orders” ·" in timeline
 
 
 def test_a_tag_rule_and_its_deletion(client, network):

@@ -242,6 +242,18 @@ def test_order_page_shows_lines_totals_payment_and_timeline(client, shop):
     assert "Paid" in page.text and "Unfulfilled" in page.text
 
 
+def test_the_timeline_names_the_worker_in_words(client, manual_shop, clock, worker):
+    authorized, _ = authorized_and_paid_orders(manual_shop)
+    clock.advance(days=8)
+    worker.run_until_idle()  # the authorisation expires
+    logged_in(client, manual_shop)
+
+    page = order_page(client, authorized["id"])
+
+    assert "The payment authorization expired" in page.text
+    assert "Tandem (automatic) ·" in page.text and "worker ·" not in page.text
+
+
 def test_buttons_are_shown_only_for_allowed_actions(client, manual_shop):
     authorized, paid = authorized_and_paid_orders(manual_shop)
     logged_in(client, manual_shop)
