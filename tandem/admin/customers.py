@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from tandem.admin.acting import FormProblem, complain, perform
-from tandem.admin.deps import FormViewerDep, Viewer, ViewerDep, runtime_of
+from tandem.admin.deps import FormViewerDep, ViewerDep, runtime_of
 from tandem.admin.pages import render
+from tandem.admin.presenting import card_name
 from tandem.admin.routing import AdminRoute
 from tandem.api.types import Id, SearchText
 from tandem.customers import service
@@ -25,11 +26,6 @@ router = APIRouter(prefix="/admin/customers", include_in_schema=False, route_cla
 
 LIST_SIZE = 100
 ORDERS_SHOWN = 50
-PAYMENT_METHOD_STATUS = {
-    "active": N_("Active"),
-    "revoked": N_("Revoked"),
-    "replaced": N_("Replaced"),
-}
 UNKNOWN_CARD = {"card_token": N_("This card was not accepted: check the card token.")}
 
 
@@ -38,7 +34,6 @@ class CardRow:
     """A card on file as the customer page shows it."""
 
     method: PaymentMethod
-    status_label: str
     replaced_by: str | None  # "Visa •••• 4242"
 
 
@@ -57,7 +52,7 @@ def customers_page(request: Request, viewer: ViewerDep, q: Annotated[SearchText,
 def customer_page(request: Request, customer_id: Id, viewer: ViewerDep) -> Response:
     with runtime_of(request).uow(read_only=True) as uow:
         customer = service.get_customer(uow, store_id=viewer.store_id, customer_id=customer_id)
-        cards = _cards(customer, viewer)
+        cards = _cards(customer)
         orders = _orders_of(uow, viewer.store_id, customer.id)
     return render(
         request,
@@ -74,20 +69,15 @@ def _active_cards(customer: Customer) -> int:
     return sum(1 for method in customer.payment_methods if method.status == "active")
 
 
-def _cards(customer: Customer, viewer: Viewer) -> list[CardRow]:
+def _cards(customer: Customer) -> list[CardRow]:
     by_id = {method.id: method for method in customer.payment_methods}
     return [
         CardRow(
             method,
-            viewer.gettext(PAYMENT_METHOD_STATUS.get(method.status, method.status)),
-            _card_name(by_id.get(method.replaced_by_id)),
+            card_name(by_id.get(method.replaced_by_id)),
         )
         for method in reversed(customer.payment_methods)  # newest first
     ]
-
-
-def _card_name(method: PaymentMethod | None) -> str | None:
-    return f"{method.brand} •••• {method.last4}" if method else None
 
 
 def _orders_of(uow: UnitOfWork, store_id: int, customer_id: int) -> list[OrderSummary]:

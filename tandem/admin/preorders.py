@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from tandem.admin.acting import FormProblem, complain, perform, refusal
 from tandem.admin.deps import FormViewerDep, Viewer, runtime_of
 from tandem.admin.pages import redirect
+from tandem.admin.presenting import card_name
 from tandem.admin.routing import AdminRoute
 from tandem.admin.security import Flash
 from tandem.api.types import Id
@@ -35,14 +36,6 @@ from tandem.preorders.domain import ScheduleStatus
 
 router = APIRouter(prefix="/admin/orders", include_in_schema=False, route_class=AdminRoute)
 
-SCHEDULE_STATUS = {
-    "pending": N_("Pending"),
-    "overdue": N_("Overdue"),
-    "awaiting_customer": N_("Awaiting customer"),
-    "paid": N_("Paid"),
-    "failed": N_("Failed"),
-    "cancelled": N_("Cancelled"),
-}
 NOTHING_TO_COLLECT = N_("Nothing to collect: this payment was already paid or cancelled.")
 COLLECTED = N_("The payment was collected.")
 CHALLENGED = N_("The bank asked the customer to confirm the payment: they were sent a link.")
@@ -58,7 +51,6 @@ class ScheduleRow:
     """One payment of a pre-order's balance as the order page shows it."""
 
     schedule: dict  # schedule_out
-    status_label: str
     card: str | None  # "Visa •••• 4242"
     card_usable: bool
     due_date: str  # the due date in the store's time zone, for the form: "2026-11-23"
@@ -79,8 +71,7 @@ def _row(uow: UnitOfWork, schedule: dict, viewer: Viewer) -> ScheduleRow:
     due = _local(schedule["due_at"], viewer.timezone)
     return ScheduleRow(
         schedule=schedule,
-        status_label=viewer.gettext(SCHEDULE_STATUS.get(schedule["status"], schedule["status"])),
-        card=f"{card.brand} •••• {card.last4}" if card else None,
+        card=card_name(card),
         card_usable=card is not None and card.status == PaymentMethodStatus.ACTIVE,
         due_date=due.strftime("%Y-%m-%d") if due else "",
         due_time=due.strftime("%H:%M") if due else "",

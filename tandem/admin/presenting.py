@@ -32,12 +32,23 @@ LABELS = {
     "connection_status": labels.CONNECTION_STATUS,
     "cancellation_status": labels.CANCELLATION_STATUS,
     "payment_capture": labels.PAYMENT_CAPTURE,
+    "schedule_status": labels.SCHEDULE_STATUS,
+    "payment_method_status": labels.PAYMENT_METHOD_STATUS,
+    "supplier_refund_status": labels.SUPPLIER_REFUND_STATUS,
+    "return_status": labels.RETURN_STATUS,
+    "return_reason": labels.RETURN_REASON,
+    "label_provider": labels.LABEL_PROVIDER,
 }
 # A time left, as the countdown script writes it too.
 MINUTES_LEFT = N_("%(minutes)s min %(seconds)s s")
 SECONDS_LEFT = N_("%(seconds)s s")
 ACTOR_WORKER = N_("Tandem (automatic)")
 ACTOR_RULE = N_("Automation rule “%(name)s”")
+
+
+def card_name(method) -> str | None:
+    """A card on file as staff recognise it: "Visa •••• 4242"."""
+    return f"{method.brand} •••• {method.last4}" if method else None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ router = APIRouter(tags=["automation"])
 
 @router.post("/automation_rules", response_model=RuleOut, status_code=201)
 def create_rule(body: RuleIn, caller: CallerDep, uow: UoW, now: Now):
-    action = body.action_in()
+    action = body.action
     rule = service.create_rule(
         uow,
         store_id=caller.store_id,

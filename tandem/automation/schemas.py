@@ -24,9 +24,6 @@ class RuleIn(Input):
     condition: str = Field(min_length=1, max_length=1000)
     action: Annotated[ActionIn, BeforeValidator(_action_by_name)]
 
-    def action_in(self) -> ActionIn:
-        return self.action
-
 
 class RuleOut(BaseModel):
     id: int

@@ -156,6 +156,42 @@ PAYMENT_CAPTURE = {
     "manual": N_("Manual"),
 }
 
+SCHEDULE_STATUS = {
+    "pending": N_("Pending"),
+    "overdue": N_("Overdue"),
+    "awaiting_customer": N_("Awaiting customer"),
+    "paid": N_("Paid"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
+}
+
+PAYMENT_METHOD_STATUS = {
+    "active": N_("Active"),
+    "revoked": N_("Revoked"),
+    "replaced": N_("Replaced"),
+}
+
+SUPPLIER_REFUND_STATUS = {
+    "pending": N_("Processing"),
+    "succeeded": N_("Refunded"),
+    "failed": N_("Failed"),
+    "manual_pending": N_("To be sent by the supplier"),
+    "sent": N_("Sent by the supplier"),
+}
+
+RETURN_STATUS = {
+    "requested": N_("Return requested"),
+    "approved": N_("Return approved"),
+    "declined": N_("Return declined"),
+    "closed": N_("Return closed"),
+}
+
+LABEL_PROVIDER = {
+    "supplier": N_("The supplier provides the return label"),
+    "retailer": N_("The retailer provides the return label"),
+    "customer": N_("The customer provides the return label"),
+}
+
 RETURN_REASON = {
     "damaged": N_("Damaged"),
     "defective": N_("Defective"),

@@ -480,10 +480,19 @@ def test_a_french_store_sees_the_panel_and_the_customer_page_in_french(client, m
 
 
 def test_every_schedule_and_card_status_has_a_label():
-    from tandem.admin.customers import PAYMENT_METHOD_STATUS
-    from tandem.admin.preorders import SCHEDULE_STATUS
     from tandem.customers.domain import PaymentMethodStatus
+    from tandem.i18n.labels import PAYMENT_METHOD_STATUS, SCHEDULE_STATUS
     from tandem.preorders.domain import ScheduleStatus
 
     assert set(SCHEDULE_STATUS) == {status.value for status in ScheduleStatus}
     assert set(PAYMENT_METHOD_STATUS) == {status.value for status in PaymentMethodStatus}
+
+
+def test_every_supplier_refund_and_return_value_has_a_label():
+    from tandem.i18n.labels import LABEL_PROVIDER, RETURN_REASON, RETURN_STATUS, SUPPLIER_REFUND_STATUS
+    from tandem.suppliers import domain
+
+    assert set(RETURN_REASON) == {reason.value for reason in domain.ReturnReason}
+    assert set(RETURN_STATUS) == {status.value for status in domain.ReturnStatus}
+    assert set(LABEL_PROVIDER) == {provider.value for provider in domain.LabelProvider}
+    assert set(SUPPLIER_REFUND_STATUS) == {status.value for status in domain.SupplierRefundStatus}

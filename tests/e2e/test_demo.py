@@ -79,11 +79,15 @@ def staff(runtime):
     from tandem.api.app import create_app
 
     with TestClient(create_app(runtime=runtime)) as client:
-        form = client.get("/admin/login")
-        token = re.search(r'name="csrf_token" value="([^"]*)"', form.text).group(1)
-        login = {"email": RETAILER_EMAIL, "password": PASSWORD, "csrf_token": token, "next": ""}
-        assert client.post("/admin/login", data=login, follow_redirects=False).status_code == 303
+        _log_in(client, RETAILER_EMAIL)
         yield client
+
+
+def _log_in(client: TestClient, email: str) -> None:
+    form = client.get("/admin/login")
+    token = re.search(r'name="csrf_token" value="([^"]*)"', form.text).group(1)
+    login = {"email": email, "password": PASSWORD, "csrf_token": token, "next": ""}
+    assert client.post("/admin/login", data=login, follow_redirects=False).status_code == 303
 
 
 def _orders(retailer: TestClient) -> list[dict]:
@@ -343,13 +347,6 @@ def test_staff_find_the_pre_orders_in_the_admin_unpaid_tab_and_open_each(retaile
 
 LINK = re.compile(r'href="(/admin[^"#?]*(?:\?[^"#]*)?)"')
 NOT_PAGES = ("/admin/static/", "/admin/logout")
-
-
-def _log_in(client: TestClient, email: str) -> None:
-    form = client.get("/admin/login")
-    token = re.search(r'name="csrf_token" value="([^"]*)"', form.text).group(1)
-    login = {"email": email, "password": PASSWORD, "csrf_token": token, "next": ""}
-    assert client.post("/admin/login", data=login, follow_redirects=False).status_code == 303
 
 
 def _crawl(client: TestClient, start: str, limit: int = 400) -> dict[str, int]:

@@ -252,6 +252,37 @@ def test_a_bank_challenge_waits_for_the_customer_and_mails_a_confirmation_link(s
     assert "/p/confirm_payment/" in _link(message, "confirm_payment")
 
 
+def test_a_confirmation_the_gateway_could_not_finish_is_refused_and_changes_nothing(
+    shop, clock, worker, runtime
+):
+    from sqlalchemy import update
+
+    from tandem.errors import Conflict
+    from tandem.payments.models import PaymentTransaction
+    from tandem.preorders import charging
+    from tandem.timeline.domain import SYSTEM
+
+    variant = shop.product(price="100.00")
+    plan = shop.selling_plan([variant["id"]])
+    order = shop.preorder(variant["id"], plan["id"], card="tok_requires_action")
+    _due(clock, worker)
+    schedule = _schedule(shop, order["id"])
+    with runtime.uow() as uow:  # an earlier confirmation met a gateway error
+        uow.session.execute(
+            update(PaymentTransaction)
+            .where(PaymentTransaction.payment_schedule_id == schedule["id"])
+            .where(PaymentTransaction.status == "awaiting_customer")
+            .values(status="error")
+        )
+        uow.commit()
+
+    with runtime.uow() as uow, pytest.raises(Conflict) as refused:
+        charging.confirm(uow, schedule["id"], actor=SYSTEM, now=clock.now())
+
+    assert refused.value.code == "nothing_to_confirm"
+    assert _schedule(shop, order["id"]) == schedule
+
+
 def test_gateway_errors_make_a_balance_overdue_and_the_worker_tries_again(shop, clock, worker):
     variant = shop.product(price="100.00")
     plan = shop.selling_plan([variant["id"]], deposit=("percentage", 0))
