@@ -1,18 +1,39 @@
 """Database plumbing: declarative base, engines for SQLite and PostgreSQL, the unit of work."""
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+import orjson
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    column,
+    create_engine,
+    event,
+    func,
+    insert,
+    text,
+    values,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tandem.metrics import count_database_work
+from tandem.ports import Ports
 from tandem.settings import Settings
-
-if TYPE_CHECKING:
-    from tandem.runtime import Runtime
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,18 +72,42 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
-def make_engine(settings: Settings) -> Engine:
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(settings: Settings, *, pool_size: int | None = None) -> Engine:
     """An engine tuned for the configured database."""
     if settings.is_sqlite:
-        engine = create_engine(settings.sqlalchemy_url, pool_size=20, max_overflow=20)
+        engine = create_engine(
+            settings.sqlalchemy_url, pool_size=pool_size or 20, max_overflow=20, json_serializer=_json
+        )
         _tune_sqlite(engine)
         return engine
+    size = pool_size or settings.database_pool_size
     return create_engine(
         settings.sqlalchemy_url,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size * 2,
+        pool_size=size,
+        max_overflow=size * 2,
         pool_pre_ping=True,
         pool_recycle=1800,
+        json_serializer=_json,
+    )
+
+
+def make_async_engine(settings: Settings, *, pool_size: int = 6) -> AsyncEngine:
+    """The checkout path's engine: psycopg's async mode, or aiosqlite (a thread per connection)."""
+    if settings.is_sqlite:
+        url = settings.sqlalchemy_url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        engine = create_async_engine(url, pool_size=pool_size, max_overflow=4, json_serializer=_json)
+        _tune_sqlite(engine.sync_engine)
+        return engine
+    return create_async_engine(
+        settings.sqlalchemy_url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        json_serializer=_json,
     )
 
 
@@ -88,6 +133,73 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+# -- statements for batches: their SQL text does not depend on the number of rows -------------
+# On PostgreSQL rows travel as one array per column (unnest), so a statement is parsed and
+# planned once and every batch reuses it; SQLite gets plain multi-row VALUES.
+
+
+def insert_rows(session: Session, table, rows: list[dict]) -> list[int]:
+    """Insert many rows (dicts with the same keys) with one statement; their ids, in order."""
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        ids = connection.execute(_json_insert(table, tuple(rows[0])), {"rows": _json(rows)}).scalars()
+    else:
+        ids = connection.execute(insert(table).returning(table.c.id), rows).scalars()
+    # One statement numbers its rows in the order given (an ascending sequence; SQLite's one writer).
+    return sorted(ids)
+
+
+def insert_new_rows(target, table, rows: list[dict], *, keys: tuple[str, ...], returning: tuple[str, ...]):
+    """Insert the rows whose `keys` are not taken yet, with one statement; the new rows'
+    `returning` columns, in no particular order."""
+    if not rows:
+        return []
+    connection = target.connection() if isinstance(target, Session) else target
+    if connection.dialect.name == "postgresql":
+        statement = _json_insert(table, tuple(rows[0]), keys, returning)
+        return connection.execute(statement, {"rows": _json(rows)}).all()
+    statement = (
+        sqlite_insert(table)
+        .on_conflict_do_nothing(index_elements=list(keys))
+        .returning(*(table.c[name] for name in returning))
+    )
+    return connection.execute(statement, rows).all()
+
+
+@functools.cache
+def _json_insert(
+    table, columns: tuple[str, ...], keys: tuple[str, ...] = (), returning: tuple[str, ...] = ("id",)
+):
+    """PostgreSQL reads the rows from one JSON document into the table's own row type."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    quoted_keys = ", ".join(f'"{k}"' for k in keys)
+    skip = f" ON CONFLICT ({quoted_keys}) DO NOTHING" if keys else ""
+    return text(
+        f'INSERT INTO "{table.name}" ({names}) SELECT {names} '
+        f'FROM json_populate_recordset(NULL::"{table.name}", :rows){skip} RETURNING {", ".join(returning)}'
+    )
+
+
+def rows_table(session: Session, name: str, columns: list[tuple[str, Any]], rows: list[tuple]):
+    """Literal rows as a table to join: one UPDATE ... FROM it changes many rows, each its own way."""
+    if session.get_bind().dialect.name == "postgresql":
+        document = _json([dict(zip((c for c, _ in columns), row, strict=True)) for row in rows])
+        source = func.json_to_recordset(cast(bindparam(None, document, Text), JSON))
+        typed = [column(c, kind) for c, kind in columns]
+        return source.table_valued(*typed, name=name).render_derived(with_types=True)
+    return values(*(column(n, t) for n, t in columns), name=name).data(rows).cte(name)
+
+
+def any_of(session: Session, column, items):
+    """`column IN items`, as `= ANY(array)` on PostgreSQL (one statement text for any count)."""
+    items = list(items)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, items, type_=ARRAY(column.type)))
+    return column.in_(items)
+
+
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
@@ -96,9 +208,10 @@ def is_postgres(session_or_engine) -> bool:
 class Database:
     """The engine and its session factories: writers, and readers that never lock."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, role: str = "api"):
         self.settings = settings
         self.engine = make_engine(settings)
+        count_database_work(self.engine, role=role)
         self.write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessions = sessionmaker(
             self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
@@ -111,15 +224,18 @@ class Database:
 class UnitOfWork:
     """One use case = one transaction; only service functions call commit().
 
-    It also gives the use case the runtime's infrastructure (clock-free: `now` is a
-    parameter): `uow.runtime.gateway`, `uow.runtime.settings`, `uow.publish(event)`.
+    Besides its session, a use case reaches only the ports it is given (clock-free: `now`
+    is a parameter): `uow.settings`, `uow.gateway`, `uow.caches`, `uow.publish(event)`.
     """
 
-    def __init__(self, runtime: "Runtime", *, read_only: bool = False):
-        self.runtime = runtime
-        database = runtime.database
-        self.read_only = read_only
-        self.session: Session = (database.read_sessions if read_only else database.write_sessions)()
+    def __init__(self, session: Session, ports: Ports, *, sessions: Callable[[], Session] | None = None):
+        self.session = session
+        self.ports = ports
+        self.settings = ports.settings
+        self.gateway = ports.gateway
+        self.finishers = ports.finishers
+        self.caches = ports.caches
+        self._sessions = sessions
         self._before_commit: list[Callable[[Session], None]] = []
         self._after_commit: list[Callable[[], None]] = []
 
@@ -129,9 +245,13 @@ class UnitOfWork:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def fresh(self) -> "UnitOfWork":
+        """Another unit of work with the same ports, in a transaction of its own."""
+        return UnitOfWork(self._sessions(), self.ports, sessions=self._sessions)
+
     def publish(self, event: Any) -> None:
         """Let subscribers react to `event` inside this transaction."""
-        self.runtime.bus.publish(self, event)
+        self.ports.publish(self, event)
 
     def before_commit(self, hook: Callable[[Session], None]) -> None:
         """Run `hook` inside the next commit's transaction (e.g. a guarded job or key update)."""

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import orjson
+
 
 class TandemError(Exception):
     status = 400
@@ -61,3 +63,13 @@ class PaymentFailed(TandemError):
 
     status = 402
     code = "payment_declined"
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict:
+    """The API's error shape: {"error": {"code", "message", "field"?, ...}}."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_json(exc: TandemError) -> str:
+    extra = {k: v for k, v in exc.details.items() if v is not None}
+    return orjson.dumps(error_body(exc.code, exc.message, **extra)).decode()

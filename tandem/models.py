@@ -1,5 +1,6 @@
 """Every table, imported in one place so metadata is complete (migrations, tests)."""
 
+from tandem import liveness  # noqa: F401
 from tandem.auth import models as auth_models  # noqa: F401
 from tandem.automation import models as automation_models  # noqa: F401
 from tandem.catalog import models as catalog_models  # noqa: F401

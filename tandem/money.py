@@ -1,5 +1,6 @@
 """Money is an integer of minor units with an ISO 4217 currency; JSON shows decimal strings."""
 
+import functools
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
@@ -11,7 +12,9 @@ def is_currency(code: str) -> bool:
     return code in _KNOWN
 
 
+@functools.cache
 def exponent(currency: str) -> int:
+    """Minor units per major unit, as a power of ten (CLDR; read once per currency)."""
     return get_currency_precision(currency)
 
 
@@ -33,13 +36,15 @@ def to_minor(value: str | int | Decimal, currency: str) -> int:
     return int(minor)
 
 
+@functools.lru_cache(maxsize=4096)
 def to_decimal_string(minor: int, currency: str) -> str:
     digits = exponent(currency)
     return f"{Decimal(minor).scaleb(-digits):.{digits}f}"
 
 
+@functools.lru_cache(maxsize=4096)
 def display(minor: int, currency: str, locale: str = "en") -> str:
-    """Amount for people: "€49.90" / "49,90 €"."""
+    """Amount for people: "€49.90" / "49,90 €" (prices repeat: CLDR formatting is slow)."""
     return format_currency(Decimal(minor).scaleb(-exponent(currency)), currency, locale=locale)
 
 

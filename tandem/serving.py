@@ -1,6 +1,7 @@
 """Process start-up: database preparation, the app factory for uvicorn, the worker thread."""
 
 import logging
+import os
 import threading
 
 from tandem.settings import Settings, SettingsError, load_settings
@@ -33,11 +34,21 @@ def run_worker(settings: Settings, stop: threading.Event) -> None:
     from tandem.runtime import build_runtime
     from tandem.wiring import build_worker
 
-    runtime = build_runtime(settings)
+    _yield_cpu(settings.worker_nice)
+    runtime = build_runtime(settings, role="worker")
+    runtime.beat()
     try:
         build_worker(runtime).run_forever(stop)
     finally:
         runtime.close()
+
+
+def _yield_cpu(nice: int) -> None:
+    """Lower this thread's CPU priority (Linux keeps one per thread), where the OS allows it."""
+    try:
+        os.nice(nice)
+    except (AttributeError, OSError):
+        log.info("the worker runs at normal CPU priority")
 
 
 def start_worker_thread(settings: Settings, stop: threading.Event) -> threading.Thread:

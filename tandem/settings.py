@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     webhook_allow_private_addresses: bool = False
     authorization_expiry_seconds: int = Field(7 * 24 * 3600, ge=1)
     database_pool_size: int = Field(10, ge=1)
+    # The worker's CPU priority (nice): it yields to the API, so a burst of orders is not slowed
+    # by its own confirmation emails (they go out as soon as the burst leaves CPU to spare).
+    worker_nice: int = Field(10, ge=0, le=19)
+    # The built-in test gateway answers after this delay, as a remote provider would.
+    test_gateway_latency_ms: float = Field(0.0, ge=0, le=60_000)
 
     @field_validator("database_url")
     @classmethod

@@ -20,6 +20,23 @@ def subscribe_all(bus: Bus) -> None:
     notifications.subscribe(bus)
 
 
+def register_finishers(finishers) -> None:
+    """What settles each purpose's payments (the one payment sequence, payments.service)."""
+    from tandem.checkout import completing
+    from tandem.orders import service as orders
+    from tandem.payments.domain import Purpose
+    from tandem.preorders import charging
+    from tandem.suppliers import refunds as supplier_refunds
+    from tandem.suppliers import supplier_orders
+
+    finishers.register(Purpose.CHECKOUT, completing.finish_payment)
+    for purpose in (Purpose.ORDER_CAPTURE, Purpose.ORDER_VOID, Purpose.ORDER_REFUND):
+        finishers.register(purpose, orders.finish_payment)
+    finishers.register(Purpose.SCHEDULE, charging.finish_charge)
+    finishers.register(Purpose.COLLECTIVE, supplier_orders.finish_collective_payment)
+    finishers.register(Purpose.COLLECTIVE_REFUND, supplier_refunds.finish_refund)
+
+
 def job_handlers() -> dict:
     from tandem.automation import service as automation
     from tandem.notifications import tasks as notification_tasks

@@ -5,11 +5,13 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from tandem import __version__
+from tandem import __version__, metrics
 from tandem.api import errors
 from tandem.auth.service import TokenCache
+from tandem.checkout.lanes import LanesByLoop
 from tandem.clock import Clock
 from tandem.runtime import Runtime, build_runtime
 from tandem.settings import Settings, load_settings
@@ -28,7 +30,10 @@ def create_app(
     async def lifespan(app: FastAPI):
         # Sync routes run in worker threads; allow enough for the connection pool.
         anyio.to_thread.current_default_thread_limiter().total_tokens = 64
+        if owns_runtime:
+            runtime.beat()
         yield
+        await app.state.checkout_lanes.close_current()
         if owns_runtime:
             runtime.close()
 
@@ -40,6 +45,7 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.token_cache = TokenCache()
+    app.state.checkout_lanes = LanesByLoop(runtime)
     errors.install(app)
     app.include_router(_api_router(), prefix="/api/v1")
     from tandem.admin.views import mount
@@ -52,6 +58,10 @@ def create_app(
     @app.get("/healthz", include_in_schema=False)
     def health():
         return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_text():
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def root():

@@ -5,19 +5,22 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from tandem.api.errors import tandem_error_json
+from tandem.auth.secrets import digest
 from tandem.auth.service import Caller, authenticate_token
+from tandem.checkout.lanes import CheckoutLanes
 from tandem.db import UnitOfWork
 from tandem.errors import TandemError
 from tandem.idempotency import service as idempotency
 from tandem.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -34,24 +37,37 @@ def get_read_uow(runtime: RuntimeDep) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def get_now(runtime: RuntimeDep) -> datetime:
+async def get_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
 
-def get_caller(
+async def get_caller(
     request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
 ) -> Caller:
+    """The calling store: from the token cache (no database, no thread), else looked up."""
     token = None
     if authorization and authorization[:7].lower() == "bearer ":
         token = authorization[7:].strip()
-    with runtime.uow(read_only=True) as uow:
-        return authenticate_token(uow, request.app.state.token_cache, token)
+    cache = request.app.state.token_cache
+    if token and (caller := cache.get(digest(token))):
+        return caller
+
+    def look_up() -> Caller:
+        with runtime.uow(read_only=True) as uow:
+            return authenticate_token(uow, cache, token)
+
+    return await anyio.to_thread.run_sync(look_up)
+
+
+async def get_lanes(request: Request) -> CheckoutLanes:
+    return request.app.state.checkout_lanes.current()
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
 Now = Annotated[datetime, Depends(get_now)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
+LanesDep = Annotated[CheckoutLanes, Depends(get_lanes)]
 
 
 class Idempotent:
@@ -87,15 +103,19 @@ def _json(status: int, body: str, replayed: bool = False) -> Response:
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+async def fingerprint(request: Request) -> str:
+    """What makes two requests with one Idempotency-Key the same request."""
+    body = await request.body()
+    return hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
+
+
 async def get_idempotent(
     request: Request,
     runtime: RuntimeDep,
     caller: CallerDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Idempotent:
-    body = await request.body()
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
-    return Idempotent(runtime, caller, idempotency_key, digest)
+    return Idempotent(runtime, caller, idempotency_key, await fingerprint(request))
 
 
 IdempotentDep = Annotated[Idempotent, Depends(get_idempotent)]

@@ -1,6 +1,5 @@
 """One place maps errors to HTTP: {"error": {"code", "message", "field"?, ...}}."""
 
-import json
 import logging
 
 from fastapi import FastAPI, Request
@@ -9,13 +8,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tandem.errors import InvalidInput, TandemError
+from tandem.errors import InvalidInput, TandemError, error_body, error_json
 
 log = logging.getLogger(__name__)
-
-
-def error_body(code: str, message: str, **extra) -> dict:
-    return {"error": {"code": code, "message": message, **extra}}
 
 
 def tandem_error_body(exc: TandemError) -> dict:
@@ -23,8 +18,7 @@ def tandem_error_body(exc: TandemError) -> dict:
     return error_body(exc.code, exc.message, **extra)
 
 
-def tandem_error_json(exc: TandemError) -> str:
-    return json.dumps(tandem_error_body(exc))
+tandem_error_json = error_json
 
 
 def field_path(loc: tuple) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tandem.automation import expressions
 from tandem.automation.domain import OrderFacts, RuleAction
 from tandem.automation.models import AutomationRule
+from tandem.caching import config_changed
 from tandem.db import UnitOfWork
 from tandem.errors import InvalidInput, NotFound, TandemError
 from tandem.money import exponent
@@ -57,6 +58,7 @@ def create_rule(
         created_at=now,
     )
     uow.session.add(rule)
+    config_changed(uow, store_id)
     uow.commit()
     return rule
 
@@ -76,43 +78,60 @@ def delete_rule(uow: UnitOfWork, *, store_id: int, rule_id: int) -> None:
     if rule is None:
         raise NotFound("automation rule not found")
     uow.session.delete(rule)
+    config_changed(uow, store_id)
     uow.commit()
 
 
 # -- running them (bus handlers, inside the transaction that made the order paid) ------------
 
 
-def on_order_placed(uow: UnitOfWork, event: order_events.OrderPlaced) -> None:
-    if event.order.financial_status in PAID:
-        run_rules(uow, event.order, event.at)
+def on_orders_placed(uow: UnitOfWork, event: order_events.OrdersPlaced) -> None:
+    """Rules run on each new paid order of a store that has rules (the cache says which)."""
+    for placed in event.orders:
+        if placed.financial_status not in PAID:
+            continue
+        rules = uow.caches.store(uow.session, placed.store_id).rules
+        if rules and run_rules(uow, placed, event.at, rules):
+            placed.changed_by_followers = True
 
 
 def on_financial_status_changed(uow: UnitOfWork, event: order_events.OrderFinancialStatusChanged) -> None:
     if event.order.financial_status in PAID and event.previous in UNPAID_BEFORE:
-        run_rules(uow, event.order, event.at)
+        run_rules(uow, event.order, event.at, uow.caches.store(uow.session, event.order.store_id).rules)
 
 
-def run_rules(uow: UnitOfWork, order: Order, now: datetime) -> None:
-    for rule in list_rules(uow, store_id=order.store_id):
+def run_rules(uow: UnitOfWork, order, now: datetime, rules) -> bool:
+    """Evaluate the store's (cached, compiled) rules; True if the order was changed."""
+    facts, changed = None, False
+    for rule in rules:
         actor = Actor(ActorKind.RULE, rule.name, rule.id)
-        try:
-            matched = expressions.matches(
-                expressions.compile_condition(rule.condition), facts_of(uow.session, order)
-            )
-        except expressions.BadCondition as exc:
-            orders.record(
-                uow.session,
-                order,
-                [Change("rule_failed", {"rule": rule.name, "message": str(exc)})],
-                actor,
-                now,
-            )
+        if rule.program is None:
+            _failed(uow, order, rule.name, rule.error, actor, now)
+            changed = True
             continue
-        if matched:
-            _act(uow, order, rule, actor, now)
+        facts = facts or facts_of(uow.session, order)
+        if expressions.matches(rule.program, facts):
+            _act(uow, _loaded(uow, order), rule, actor, now)
+            changed = True
+    return changed
 
 
-def _act(uow: UnitOfWork, order: Order, rule: AutomationRule, actor: Actor, now: datetime) -> None:
+def _loaded(uow: UnitOfWork, order) -> Order:
+    """The order as a mapped row (a rule acts on it)."""
+    return order if isinstance(order, Order) else uow.session.get(Order, order.id)
+
+
+def _failed(uow: UnitOfWork, order, rule_name: str, message: str, actor: Actor, now: datetime) -> None:
+    orders.record(
+        uow.session,
+        _loaded(uow, order),
+        [Change("rule_failed", {"rule": rule_name, "message": message})],
+        actor,
+        now,
+    )
+
+
+def _act(uow: UnitOfWork, order: Order, rule, actor: Actor, now: datetime) -> None:
     orders.record(
         uow.session, order, [Change("rule_matched", {"rule": rule.name, "action": rule.action})], actor, now
     )
@@ -143,7 +162,7 @@ def _act(uow: UnitOfWork, order: Order, rule: AutomationRule, actor: Actor, now:
     )
 
 
-def facts_of(session: Session, order: Order) -> OrderFacts:
+def facts_of(session: Session, order) -> OrderFacts:
     billing = order.billing_address or order.shipping_address
     scale = 10 ** exponent(order.currency)
     return OrderFacts(
@@ -162,7 +181,7 @@ def facts_of(session: Session, order: Order) -> OrderFacts:
     )
 
 
-def _orders_of_customer(session: Session, order: Order) -> int:
+def _orders_of_customer(session: Session, order) -> int:
     if order.customer_id is None:
         return 1
     return session.scalar(

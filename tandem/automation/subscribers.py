@@ -6,5 +6,5 @@ from tandem.orders import events
 
 
 def subscribe(bus: Bus) -> None:
-    bus.subscribe(events.OrderPlaced, service.on_order_placed)
+    bus.subscribe(events.OrdersPlaced, service.on_orders_placed)
     bus.subscribe(events.OrderFinancialStatusChanged, service.on_financial_status_changed)

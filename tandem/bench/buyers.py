@@ -38,10 +38,18 @@ ADDRESS = {
 class Buyer:
     index: int
     abandons: bool
+    run: str = ""  # the run's random token, in every Idempotency-Key
+    wave: int = 1  # a buyer who tries again in the second wave is a new attempt
 
     @property
     def email(self) -> str:
         return f"buyer{self.index}@flash-sale.example"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The completion's key: retries of one attempt share it, a new attempt gets its own."""
+        key = f"flash-{self.run}-{self.index}"
+        return key if self.wave == 1 else f"{key}-{self.wave}"
 
 
 @dataclass(frozen=True)
@@ -53,10 +61,10 @@ class Outcome:
     error: str | None = None  # what was unexpected, for the report
 
 
-def make_buyers(count: int, abandon_rate: float) -> list[Buyer]:
+def make_buyers(count: int, abandon_rate: float, *, run: str) -> list[Buyer]:
     """floor(count × rate) buyers abandon, spread evenly through the crowd (reproducible, no dice)."""
     rate = Fraction(abandon_rate).limit_denominator(100_000)
-    return [Buyer(i, (i + 1) * rate // 1 > i * rate // 1) for i in range(count)]
+    return [Buyer(i, (i + 1) * rate // 1 > i * rate // 1, run) for i in range(count)]
 
 
 @dataclass
@@ -87,8 +95,11 @@ class Shop:
         self.api = f"{base_url}/api/v1"
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    async def post(self, path: str, body: dict | None = None) -> tuple[int, dict[str, Any]]:
-        async with self.session.post(f"{self.api}{path}", json=body, headers=self.headers) as response:
+    async def post(
+        self, path: str, body: dict | None = None, *, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        sent = {**self.headers, **(headers or {})}
+        async with self.session.post(f"{self.api}{path}", json=body, headers=sent) as response:
             return response.status, await _json(response)
 
     async def expect(self, what: str, path: str, body: dict | None = None, status: int = 201) -> dict:
@@ -200,7 +211,8 @@ async def _two_steps(shop: Shop, variant_id: int, buyer: Buyer) -> Outcome:
         return _refusal_or_error(buyer, "create checkout", status, body)
     if buyer.abandons:
         return Outcome(buyer, ABANDONED, reserved_until=datetime.fromisoformat(body["reserved_until"]))
-    status, body = await shop.post(f"/checkouts/{body['id']}/complete")
+    key = {"Idempotency-Key": buyer.idempotency_key}
+    status, body = await shop.post(f"/checkouts/{body['id']}/complete", headers=key)
     if status != 201:
         return _refusal_or_error(buyer, "complete checkout", status, body)
     return Outcome(buyer, COMPLETED)

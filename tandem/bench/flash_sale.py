@@ -3,7 +3,8 @@
 1. setup: a fresh, migrated database; the stores (in process) and a product of N units (over HTTP):
    with R = 1 a retailer selling its own stock; with R > 1 a supplier's product that R retailers
    connect to and import, so every buyer races for the supplier's one stock row;
-2. server processes: `tandem serve --no-worker` and one `tandem worker`, on 127.0.0.1;
+2. server processes: `tandem serve --no-worker` and one `tandem worker`, on 127.0.0.1, sharing
+   their /metrics counters; the test payment gateway answers after --gateway-latency-ms;
 3. load phase: M buyers, C at a time, through the two-step checkout, spread round robin over the
    retailers; a fraction F abandon after step 1 and keep their reservation until it lapses;
 4. second wave: once every abandoned reservation has lapsed, the willing buyers who were refused
@@ -11,7 +12,11 @@
 5. checks: units sold (by all retailers), stock left, committed units, payments and supplier orders,
    read from the database;
 6. report: one JSON object. Throughput and latencies are those of the main phase
-   (`duration_seconds`); latencies are those of the buyers who got an order.
+   (`duration_seconds`); latencies are those of the buyers who got an order. So are the CPU
+   figures (`machine_cpu_percent` of all cores; `loadgen_cpu_percent`, the benchmark's own, of
+   one core) and the database work the server counted (/metrics read before and after the main
+   phase): statements and commits per completed checkout, of Tandem and of the test gateway
+   (a remote provider's), the worker's statements, and the mean batch size of each checkout lane.
 """
 
 import asyncio
@@ -28,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -46,6 +51,7 @@ from tandem.bench.buyers import (
     run_wave,
 )
 from tandem.bench.checks import SaleFigures, consistency_problems, read_figures
+from tandem.bench.counters import Counts, database_work, scrape
 from tandem.bench.databases import BenchDatabase, fresh_database, postgres_server
 from tandem.bench.errors import BenchError, BenchUsageError
 from tandem.bench.network import Catalogue, Stores, create_stores, stock_the_shelves
@@ -54,6 +60,7 @@ from tandem.bench.processes import TandemConfig, log_tail, running_tandem
 __all__ = ["BenchError", "BenchUsageError", "FlashSaleOptions", "run"]
 
 LAPSE_MARGIN_SECONDS = 0.5
+MAX_GATEWAY_LATENCY_MS = 60_000  # what Tandem's settings accept
 STARTUP_TIMEOUT_SECONDS = 60
 T = TypeVar("T")
 Say = Callable[[str], None]
@@ -69,6 +76,7 @@ class FlashSaleOptions:
     abandon_rate: float = 0.1
     http_workers: int | None = None  # None: 1 on SQLite, 2 on PostgreSQL
     reservation_seconds: int = 5
+    gateway_latency_ms: float = 0.0  # the test payment gateway's delay per call
     time_limit: float = 600.0
     keep_database: bool = False
 
@@ -91,6 +99,9 @@ class SaleResult:
     second: Tally
     second_seconds: float
     machine_cpu_percent: float | None  # of all cores, whatever used them, during the main phase
+    loadgen_cpu_percent: float | None = None  # of one core, by this process, during the main phase
+    counted_before: Counts | None = None  # the server's /metrics before the main phase
+    counted_after: Counts | None = None  # and after it
 
 
 def check_options(options: FlashSaleOptions) -> None:
@@ -103,6 +114,7 @@ def check_options(options: FlashSaleOptions) -> None:
         "--abandon-rate": 0 <= options.abandon_rate < 1,
         "--http-workers": options.workers >= 1,
         "--reservation-seconds": options.reservation_seconds >= 1,
+        "--gateway-latency-ms": 0 <= options.gateway_latency_ms <= MAX_GATEWAY_LATENCY_MS,
         "--time-limit": options.time_limit > 0,
     }
     for name, ok in limits.items():
@@ -159,7 +171,9 @@ def run_on(
 ) -> dict:
     load_average = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     stores = create_stores(database.url, secret, options.retailers)
-    config = TandemConfig(database.url, secret, options.workers, options.reservation_seconds)
+    config = TandemConfig(
+        database.url, secret, options.workers, options.reservation_seconds, options.gateway_latency_ms
+    )
     startup = min(STARTUP_TIMEOUT_SECONDS, deadline.remaining("before Tandem started"))
     with running_tandem(config, workdir, startup_timeout=startup) as tandem:
         say(f"Tandem serves {tandem.base_url} with {options.workers} HTTP worker(s) on {database.kind}")
@@ -192,22 +206,36 @@ async def run_sale(
             deadline, "creating the product", stock_the_shelves(session, base_url, stores, options.units)
         )
         shelves = catalogue.storefronts
-        crowd = make_buyers(options.buyers, options.abandon_rate)
-        cpu_before = machine_cpu()
+        crowd = make_buyers(options.buyers, options.abandon_rate, run=secrets.token_hex(8))
+        # Read /metrics outside the CPU readings: the scrapes are not the sale's work.
+        counted_before = await within(deadline, "reading /metrics", scrape(session, base_url))
+        cpu_before, own_before = machine_cpu(), own_cpu()
         main, main_seconds = await within(
             deadline,
             "in the main phase",
             run_wave(shelves, crowd, concurrency=options.concurrency, label="main phase", say=say),
         )
+        own_percent = one_core_percent(own_before, own_cpu())
         cpu_percent = busy_percent(cpu_before, machine_cpu())
+        counted_after = await within(deadline, "reading /metrics", scrape(session, base_url))
         await within(deadline, "waiting for reservations to lapse", wait_for_lapse(main, say))
-        again = [o.buyer for o in main.of(REFUSED) if not o.buyer.abandons]
+        again = [replace(o.buyer, wave=2) for o in main.of(REFUSED) if not o.buyer.abandons]
         second, second_seconds = await within(
             deadline,
             "in the second wave",
             run_wave(shelves, again, concurrency=options.concurrency, label="second wave", say=say),
         )
-    return SaleResult(catalogue, main, main_seconds, second, second_seconds, cpu_percent)
+    return SaleResult(
+        catalogue,
+        main,
+        main_seconds,
+        second,
+        second_seconds,
+        cpu_percent,
+        own_percent,
+        counted_before,
+        counted_after,
+    )
 
 
 def machine_cpu() -> tuple[int, int] | None:
@@ -224,6 +252,20 @@ def busy_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) 
     if before is None or after is None or after[1] == before[1]:
         return None
     return round(100 * (after[0] - before[0]) / (after[1] - before[1]), 1)
+
+
+def own_cpu() -> tuple[float, float]:
+    """(CPU seconds of this process, its children excluded; a wall clock in seconds) so far."""
+    times = os.times()
+    return times.user + times.system, time.perf_counter()
+
+
+def one_core_percent(before: tuple[float, float], after: tuple[float, float]) -> float | None:
+    """The CPU this process used between two own_cpu() readings, in percent of one core."""
+    wall = after[1] - before[1]
+    if wall <= 0:
+        return None
+    return round(100 * (after[0] - before[0]) / wall, 1)
 
 
 async def wait_for_lapse(main: Tally, say: Say) -> None:
@@ -310,6 +352,9 @@ def build_report(
         # Other work on the machine skews the figures: how busy it was before and during the run.
         "load_average_before": load_average_before,
         "machine_cpu_percent": sale.machine_cpu_percent,
+        # A load generator near 100 % of its core is the bottleneck, not Tandem.
+        "loadgen_cpu_percent": sale.loadgen_cpu_percent,
+        **database_work(sale.counted_before, sale.counted_after, sale.main.counts[COMPLETED]),
         "command": command_line(options),
     }
     if options.keep_database:
@@ -344,6 +389,7 @@ def counts(options: FlashSaleOptions, sale: SaleResult, figures: SaleFigures) ->
         "supplier_orders": figures.supplier.orders if figures.supplier else None,
         "abandon_rate": options.abandon_rate,
         "reservation_seconds": options.reservation_seconds,
+        "gateway_latency_ms": options.gateway_latency_ms,
         "completed": sale.main.counts[COMPLETED],
         "abandoned": sale.main.counts[ABANDONED],
         "refused": sale.main.counts[REFUSED],
@@ -409,6 +455,8 @@ def command_line(options: FlashSaleOptions) -> str:
         str(options.workers),
         "--reservation-seconds",
         str(options.reservation_seconds),
+        "--gateway-latency-ms",
+        f"{options.gateway_latency_ms:g}",
         "--time-limit",
         f"{options.time_limit:g}",
     ]

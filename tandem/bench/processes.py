@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ class TandemConfig:
     secret: str
     http_workers: int
     reservation_seconds: int
+    gateway_latency_ms: float = 0.0
     worker_poll_seconds: float = 0.5
 
 
@@ -40,6 +42,15 @@ def log_path(workdir: Path, name: str) -> Path:
     return workdir / f"{name}.log"
 
 
+def metrics_dir(workdir: Path) -> Path:
+    """Where the server's and the worker's counters meet, so /metrics adds up both (fresh and empty:
+    counters left by an earlier process would count too)."""
+    path = workdir / "metrics"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir()
+    return path
+
+
 def log_tail(workdir: Path, name: str, lines: int = 80) -> str:
     path = log_path(workdir, name)
     if not path.exists():
@@ -51,7 +62,7 @@ def log_tail(workdir: Path, name: str, lines: int = 80) -> str:
 def running_tandem(config: TandemConfig, workdir: Path, *, startup_timeout: float) -> Iterator[RunningTandem]:
     """`tandem serve --no-worker` and `tandem worker` on a free loopback port, until the block ends."""
     port = free_port()
-    env = tandem_environment(config, port)
+    env = tandem_environment(config, port, metrics_dir(workdir))
     started: dict[str, subprocess.Popen] = {}
     try:
         serve = ["serve", "--no-worker", "--host", HOST, "--port", str(port)]
@@ -65,8 +76,9 @@ def running_tandem(config: TandemConfig, workdir: Path, *, startup_timeout: floa
             stop(process)
 
 
-def tandem_environment(config: TandemConfig, port: int) -> dict[str, str]:
-    """The caller's environment plus the settings this run needs (SPEC §5)."""
+def tandem_environment(config: TandemConfig, port: int, metrics: Path) -> dict[str, str]:
+    """The caller's environment plus the settings this run needs (SPEC §5); `metrics`: a directory
+    the processes share their /metrics counters through."""
     return {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -76,6 +88,8 @@ def tandem_environment(config: TandemConfig, port: int) -> dict[str, str]:
         "TANDEM_BASE_URL": f"http://{HOST}:{port}",
         "TANDEM_CHECKOUT_RESERVATION_SECONDS": str(config.reservation_seconds),
         "TANDEM_WORKER_POLL_SECONDS": str(config.worker_poll_seconds),
+        "TANDEM_TEST_GATEWAY_LATENCY_MS": str(config.gateway_latency_ms),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics),
     }
 
 

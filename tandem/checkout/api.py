@@ -1,18 +1,31 @@
-from fastapi import APIRouter
+"""The checkout routes: async, so a request waits for its batch and for the gateway without
+holding a thread or a database connection (see checkout.lanes)."""
 
-from tandem.api.deps import CallerDep, IdempotentDep, Now, ReadUoW, UoW
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
+
+from tandem.api.deps import CallerDep, LanesDep, ReadUoW, fingerprint
 from tandem.api.types import Id
 from tandem.checkout import service
+from tandem.checkout.completing import Completion
+from tandem.checkout.reserving import CheckoutRequest, LineRequest
 from tandem.checkout.schemas import CheckoutIn, CheckoutOut
-from tandem.orders.schemas import OrderOut, order_out
+from tandem.orders.schemas import OrderOut
 
 router = APIRouter(tags=["checkout"])
 
 
+def _json(status: int, body: str | bytes, *, replayed: bool = False) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
 @router.post("/checkouts", response_model=CheckoutOut, status_code=201)
-def create_checkout(body: CheckoutIn, caller: CallerDep, uow: UoW, now: Now):
-    request = service.CheckoutRequest(
-        lines=[service.LineRequest(**line.model_dump()) for line in body.line_items],
+async def create_checkout(body: CheckoutIn, caller: CallerDep, lanes: LanesDep):
+    request = CheckoutRequest(
+        lines=[LineRequest(line.variant_id, line.quantity, line.selling_plan_id) for line in body.line_items],
         shipping_address=body.shipping_address.model_dump(exclude_none=True),
         billing_address=body.billing_address.model_dump(exclude_none=True) if body.billing_address else None,
         customer_id=body.customer_id,
@@ -20,7 +33,8 @@ def create_checkout(body: CheckoutIn, caller: CallerDep, uow: UoW, now: Now):
         card_token=body.card_token,
         payment_method_id=body.payment_method_id,
     )
-    return CheckoutOut.of(service.create_checkout(uow, store_id=caller.store_id, request=request, now=now))
+    checkout = CheckoutOut.of(await lanes.create(caller.store_id, request))
+    return _json(201, checkout.model_dump_json())
 
 
 @router.get("/checkouts/{checkout_id}", response_model=CheckoutOut)
@@ -34,11 +48,15 @@ def get_checkout(checkout_id: Id, caller: CallerDep, uow: ReadUoW):
     status_code=201,
     responses={402: {"description": "payment declined"}, 409: {"description": "out of stock"}},
 )
-def complete_checkout(checkout_id: Id, caller: CallerDep, uow: UoW, now: Now, idem: IdempotentDep):
-    def complete():
-        order = service.complete_checkout(
-            uow, store_id=caller.store_id, checkout_id=checkout_id, actor=caller.actor, now=now
-        )
-        return order_out(uow.session, order)
-
-    return idem.run(uow, complete, status=201)
+async def complete_checkout(
+    checkout_id: Id,
+    request: Request,
+    caller: CallerDep,
+    lanes: LanesDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+):
+    completion = Completion(
+        caller.store_id, checkout_id, caller.actor, idempotency_key, await fingerprint(request)
+    )
+    answer = await lanes.complete(completion)
+    return _json(answer.status, answer.body, replayed=answer.replayed)

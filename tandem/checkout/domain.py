@@ -40,3 +40,13 @@ def ensure_can_complete(checkout) -> None:
         raise Conflict("checkout already completed", code="checkout_completed", order_id=checkout.order_id)
     if status is CheckoutStatus.COMPLETING:
         raise Conflict("this checkout's payment is already in progress", code="checkout_in_progress")
+
+
+def guard(event: CheckoutEvent) -> tuple[list[str], str]:
+    """The statuses `event` leaves from and the one it leads to: the WHERE and SET of a guarded
+    UPDATE that moves many checkouts at once by the table."""
+    sources = [s.value for (s, e) in TRANSITIONS if e is event]
+    targets = {t for (s, e), t in TRANSITIONS.items() if e is event}
+    if len(targets) != 1:
+        raise ValueError(f"{event} does not lead to one status")
+    return sources, targets.pop().value

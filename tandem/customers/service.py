@@ -86,13 +86,13 @@ def add_payment_method(
 ) -> PaymentMethod:
     get_customer(uow, store_id=store_id, customer_id=customer_id)
     uow.session.rollback()  # the gateway is called outside any transaction
-    card = vault_card(uow.runtime.gateway, card_token)
+    card = vault_card(uow.gateway, card_token)
     method = keep_card(
         uow.session,
         store_id=store_id,
         customer_id=customer_id,
         card=card,
-        gateway=uow.runtime.gateway.name,
+        gateway=uow.gateway.name,
         now=now,
     )
     uow.publish(events.CardOnFile(method, None, actor, now))
@@ -113,7 +113,7 @@ def replace_payment_method(
     """A new card in place of an active one (which is kept, `replaced`)."""
     _method_of(uow.session, store_id, customer_id, payment_method_id)  # 404 before the gateway
     uow.session.rollback()
-    card = vault_card(uow.runtime.gateway, card_token)
+    card = vault_card(uow.gateway, card_token)
     old = _method_of(uow.session, store_id, customer_id, payment_method_id, lock=True)
     method = swap_card(uow, old, card, actor=actor, now=now)
     uow.commit()
@@ -130,7 +130,7 @@ def swap_card(
         store_id=old.store_id,
         customer_id=old.customer_id,
         card=card,
-        gateway=uow.runtime.gateway.name,
+        gateway=uow.gateway.name,
         now=now,
     )
     old.replaced_by_id, old.revoked_at = method.id, now

@@ -20,7 +20,7 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(12))
-    owner: Mapped[str] = mapped_column(String(40))
+    owner: Mapped[str] = mapped_column(String(100))  # its process (tandem.liveness) / its request
     lease_until: Mapped[datetime]
     response_status: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)

@@ -74,6 +74,12 @@ def variants_with_expired_reservations(session: Session, *, now: datetime, limit
     return list(session.scalars(query))
 
 
+def change_allocated(session: Session, *, variant_id: int, delta: int) -> None:
+    """Allocate (or give back, if negative) units whose availability the caller checked under
+    the row's lock."""
+    _guarded_change(session, variant_id, allocated=delta)
+
+
 def deallocate(session: Session, *, variant_id: int, quantity: int) -> None:
     """Give allocated units back to available (released reservation, cancelled sale)."""
     _guarded_change(session, variant_id, allocated=-quantity)
@@ -103,7 +109,7 @@ def restock(session: Session, *, variant_id: int, quantity: int) -> None:
 
 def _guarded_change(session: Session, variant_id: int, *, on_hand: int = 0, allocated: int = 0) -> None:
     level = InventoryLevel
-    result = session.execute(
+    result = session.connection().execute(
         update(level)
         .where(
             level.variant_id == variant_id,

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tandem.db import UnitOfWork
+from tandem.caching import config_changed
+from tandem.db import UnitOfWork, insert_rows
 from tandem.errors import Conflict, InvalidInput, NotFound
 from tandem.notifications import domain
 from tandem.notifications.domain import DeliveryStatus, EmailStatus, Topic
@@ -30,7 +31,7 @@ DELIVER_WEBHOOK = "notifications.deliver_webhook"
 def queue_email(
     session: Session,
     *,
-    store: Store,
+    store,
     template: str,
     to_address: str,
     to_name: str | None,
@@ -39,31 +40,58 @@ def queue_email(
     base_url: str,
     now: datetime,
     subject: tuple[str, int] | None = None,
-) -> Email:
+) -> None:
     """Write an email and its sending job in the caller's transaction; sent from the store."""
+    queue_emails(
+        session,
+        [email_row(store, template, to_address, to_name, locale, context, base_url, now, subject)],
+        now=now,
+    )
+
+
+def email_row(
+    store,
+    template: str,
+    to_address: str,
+    to_name: str | None,
+    locale: str | None,
+    context: dict,
+    base_url: str,
+    now: datetime,
+    subject: tuple[str, int] | None = None,
+) -> dict:
+    """An outbox email from `store` (a Store, or its cached settings)."""
     if template not in TEMPLATES:
         raise LookupError(f"no email template {template!r}")
     common = {"store": store_context(store, base_url), "recipient": {"name": to_name, "email": to_address}}
-    email = Email(
-        store_id=store.id,
-        template=template,
-        locale=locale or store.locale,
-        context={**common, **context},
-        to_address=to_address,
-        to_name=to_name,
-        from_address=sender_address(store, base_url),
-        from_name=store.sender_name or store.name,
-        message_id=_message_id(base_url),
-        subject_type=subject[0] if subject else None,
-        subject_id=subject[1] if subject else None,
-        status=EmailStatus.PENDING.value,
-        attempts=0,
-        created_at=now,
+    return {
+        "store_id": store.id,
+        "template": template,
+        "locale": locale or store.locale,
+        "context": {**common, **context},
+        "to_address": to_address,
+        "to_name": to_name,
+        "from_address": sender_address(store, base_url),
+        "from_name": store.sender_name or store.name,
+        "message_id": _message_id(base_url),
+        "subject_type": subject[0] if subject else None,
+        "subject_id": subject[1] if subject else None,
+        "status": EmailStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+def queue_emails(session: Session, rows: list[dict], *, now: datetime) -> None:
+    """Emails (email_row) and their sending jobs: one statement each, however many."""
+    if not rows:
+        return
+    ids = insert_rows(session, Email.__table__, rows)
+    jobs.schedule_many(
+        session,
+        [_job(SEND_EMAIL, {"email_id": i}, row["store_id"], now) for i, row in zip(ids, rows, strict=True)],
+        now=now,
     )
-    session.add(email)
-    session.flush()
-    _schedule(session, SEND_EMAIL, {"email_id": email.id}, store.id, now)
-    return email
 
 
 def store_context(store: Store, base_url: str) -> dict:
@@ -128,7 +156,7 @@ def create_subscription(
     """Subscribe `address` to `topic`; returns the signing secret, which is shown only now."""
     _known(topic, Topic, field="topic")
     try:
-        check_address(address, allow_private=uow.runtime.settings.webhook_allow_private_addresses)
+        check_address(address, allow_private=uow.settings.webhook_allow_private_addresses)
     except AddressRefused as exc:
         raise InvalidInput("address", str(exc)) from None
     secret = "whsec_" + secrets.token_urlsafe(32)
@@ -136,10 +164,11 @@ def create_subscription(
         store_id=store_id,
         topic=topic,
         address=address,
-        secret_encrypted=SecretBox(uow.runtime.settings.secret()).seal(secret),
+        secret_encrypted=SecretBox(uow.settings.secret()).seal(secret),
         created_at=now,
     )
     uow.session.add(subscription)
+    config_changed(uow, store_id)
     uow.commit()
     return subscription, secret
 
@@ -167,40 +196,50 @@ def delete_subscription(uow: UnitOfWork, *, store_id: int, subscription_id: int,
         .values(status=DeliveryStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
+    config_changed(uow, store_id)
     uow.commit()
 
 
 def queue_webhooks(
-    session: Session, *, store_id: int, topic: Topic, body: Callable[[], str], now: datetime
+    uow: UnitOfWork, *, store_id: int, topic: Topic, body: Callable[[], str], now: datetime
 ) -> int:
-    """One delivery per live subscription to `topic`; the body is built only if someone listens."""
-    subscriptions = list(
-        session.scalars(
-            select(WebhookSubscription.id).where(
-                WebhookSubscription.store_id == store_id,
-                WebhookSubscription.topic == topic.value,
-                WebhookSubscription.deleted_at.is_(None),
-            )
-        )
-    )
-    if not subscriptions:
-        return 0
-    payload = body()
-    for subscription_id in subscriptions:
-        delivery = WebhookDelivery(
-            store_id=store_id,
-            subscription_id=subscription_id,
-            topic=topic.value,
-            webhook_id=str(uuid.uuid4()),
-            body=payload,
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            created_at=now,
-        )
-        session.add(delivery)
-        session.flush()
-        _schedule(session, DELIVER_WEBHOOK, {"delivery_id": delivery.id}, store_id, now)
+    """One delivery per live subscription to `topic` (known from the store's cached settings);
+    the body is built only if someone listens."""
+    subscriptions = uow.caches.store(uow.session, store_id).subscribed(topic.value)
+    if subscriptions:
+        queue_deliveries(uow.session, [(store_id, topic, subscriptions, body())], now=now)
     return len(subscriptions)
+
+
+def queue_deliveries(
+    session: Session, messages: list[tuple[int, Topic, list[int] | tuple[int, ...], str]], *, now: datetime
+) -> None:
+    """Webhook deliveries and their jobs, one statement each: (store_id, topic, subscriptions, body)."""
+    rows = [
+        {
+            "store_id": store_id,
+            "subscription_id": subscription_id,
+            "topic": topic.value,
+            "webhook_id": str(uuid.uuid4()),
+            "body": body,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for store_id, topic, subscriptions, body in messages
+        for subscription_id in subscriptions
+    ]
+    if not rows:
+        return
+    ids = insert_rows(session, WebhookDelivery.__table__, rows)
+    jobs.schedule_many(
+        session,
+        [
+            _job(DELIVER_WEBHOOK, {"delivery_id": i}, row["store_id"], now)
+            for i, row in zip(ids, rows, strict=True)
+        ],
+        now=now,
+    )
 
 
 def list_deliveries(
@@ -249,10 +288,12 @@ def _subscription(session: Session, store_id: int, subscription_id: int) -> Webh
 
 
 def _schedule(session: Session, kind: str, payload: dict, store_id: int, run_at: datetime) -> None:
+    jobs.schedule_many(session, [_job(kind, payload, store_id, run_at)], now=run_at)
+
+
+def _job(kind: str, payload: dict, store_id: int, run_at: datetime) -> dict:
     # The outbox message counts its own attempts; a job runs twice only if a worker died.
-    jobs.schedule(
-        session, kind=kind, payload=payload, run_at=run_at, now=run_at, store_id=store_id, max_attempts=3
-    )
+    return {"kind": kind, "payload": payload, "store_id": store_id, "run_at": run_at, "max_attempts": 3}
 
 
 def _known(value: str, enum, field: str = "status") -> str:
@@ -276,7 +317,7 @@ def preview(uow: UnitOfWork, email: Email) -> RenderedEmail:
     """What the email says: as sent or kept, or rendered now if the worker has not yet."""
     if email.subject is not None:
         return RenderedEmail(email.subject, email.text_body or "", email.html_body or "")
-    return uow.runtime.email_renderer.render(email.template, email.locale, email.context)
+    return uow.ports.renderer.render(email.template, email.locale, email.context)
 
 
 def addresses_of(uow: UnitOfWork, deliveries: list[WebhookDelivery]) -> dict[int, str]:

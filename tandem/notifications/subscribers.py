@@ -1,16 +1,26 @@
 """What the outbox does when orders change: customer emails and webhooks, in the same
 transaction as the change (so a message exists exactly when its cause does)."""
 
+from sqlalchemy import select
+
 from tandem.bus import Bus
 from tandem.customers import events as card_events
 from tandem.customers.models import Customer
+from tandem.db import any_of
 from tandem.notifications import contexts, links
 from tandem.notifications.domain import Topic
-from tandem.notifications.service import queue_email, queue_webhooks, staff_address
+from tandem.notifications.service import (
+    email_row,
+    queue_deliveries,
+    queue_email,
+    queue_emails,
+    queue_webhooks,
+    staff_address,
+)
 from tandem.orders import events
 from tandem.orders.domain import FinancialStatus, FulfillmentStatus
 from tandem.orders.models import Fulfillment, Order, Refund
-from tandem.orders.schemas import order_out, refund_out
+from tandem.orders.schemas import order_out, placed_order_json, refund_out
 from tandem.orders.service import transactions_of
 from tandem.preorders import events as preorder_events
 from tandem.stores.models import Store
@@ -18,7 +28,7 @@ from tandem.suppliers import events as supplier_events
 
 
 def subscribe(bus: Bus) -> None:
-    bus.subscribe(events.OrderPlaced, order_placed)
+    bus.subscribe(events.OrdersPlaced, orders_placed)
     bus.subscribe(events.OrderFinancialStatusChanged, financial_status_changed)
     bus.subscribe(events.OrderCancelled, order_cancelled)
     bus.subscribe(events.OrderFulfilled, order_fulfilled)
@@ -38,23 +48,73 @@ def subscribe(bus: Bus) -> None:
     bus.subscribe(card_events.CardUpdateRequested, card_update_requested)
 
 
-def order_placed(uow, event: events.OrderPlaced) -> None:
-    _mail_customer(uow, event.order, "order_confirmation", _balances(uow, event.order), event.at)
-    _order_webhook(uow, event.order, Topic.ORDERS_CREATE, event.at)
-    if event.order.financial_status == FinancialStatus.PAID:
-        _order_webhook(uow, event.order, Topic.ORDERS_PAID, event.at)
+def orders_placed(uow, event: events.OrdersPlaced) -> None:
+    """Confirmations and webhooks for a batch of new orders, one statement per table; whether a
+    webhook is due comes from the cached subscriptions, never from a query per order."""
+    orders = event.orders
+    recipients = _recipients(uow, orders)
+    balances = _balances(uow, [o for o in orders if any(li.selling_plan_id for li in o.line_items)])
+    base_url = uow.settings.base_url
+    emails, webhooks = [], []
+    for order in orders:
+        config = uow.caches.store(uow.session, order.store_id)
+        if order.email:
+            name, locale = recipients.get(order.customer_id, (None, None))
+            context = {"order": {**contexts.order_context(order), **balances.get(order.id, {})}}
+            emails.append(
+                email_row(
+                    config,
+                    "order_confirmation",
+                    order.email,
+                    name,
+                    locale or config.locale,
+                    context,
+                    base_url,
+                    event.at,
+                    ("order", order.id),
+                )
+            )
+        webhooks += _placed_webhooks(uow, order, config)
+    queue_emails(uow.session, emails, now=event.at)
+    queue_deliveries(uow.session, webhooks, now=event.at)
 
 
-def _balances(uow, order: Order) -> dict:
+def _placed_webhooks(uow, order, config) -> list:
+    topics = [Topic.ORDERS_CREATE] + ([Topic.ORDERS_PAID] if order.paid_at_placing else [])
+    wanted = [(topic, config.subscribed(topic.value)) for topic in topics]
+    if not any(subscriptions for _, subscriptions in wanted):
+        return []
+    body = placed_order_json(uow.session, order)
+    return [(order.store_id, topic, subscriptions, body) for topic, subscriptions in wanted if subscriptions]
+
+
+def _recipients(uow, orders) -> dict[int, tuple[str | None, str | None]]:
+    """Customers' names (when they gave one) and languages, for a batch of orders."""
+    ids = {o.customer_id for o in orders if o.customer_id}
+    if not ids:
+        return {}
+    rows = uow.session.connection().execute(
+        select(Customer.id, Customer.first_name, Customer.last_name, Customer.email, Customer.locale).where(
+            any_of(uow.session, Customer.id, ids)
+        )
+    )
+    return {r.id: (" ".join(p for p in (r.first_name, r.last_name) if p) or None, r.locale) for r in rows}
+
+
+def _balances(uow, orders) -> dict[int, dict]:
     """A pre-order's confirmation says what was paid today and when the rest is due."""
-    if not any(line.selling_plan_id for line in order.line_items):
+    if not orders:
         return {}
     from tandem.preorders.service import schedules_of
 
-    schedules = schedules_of(uow.session, order.id)
-    balances = [contexts.schedule_context(s) for s in schedules]
-    paid_now = order.total - sum(s.amount for s in schedules)
-    return {"order": {**contexts.order_context(order), "paid_now": paid_now, "balances": balances}}
+    found = {}
+    for order in orders:
+        schedules = schedules_of(uow.session, order.id)
+        found[order.id] = {
+            "paid_now": order.total - sum(s.amount for s in schedules),
+            "balances": [contexts.schedule_context(s) for s in schedules],
+        }
+    return found
 
 
 def financial_status_changed(uow, event: events.OrderFinancialStatusChanged) -> None:
@@ -87,7 +147,7 @@ def refund_created(uow, event: events.RefundCreated) -> None:
         refund = uow.session.get(Refund, event.refund_id)
         return refund_out(refund, order.currency, transactions_of(uow.session, order.id)).model_dump_json()
 
-    queue_webhooks(uow.session, store_id=order.store_id, topic=Topic.REFUNDS_CREATE, body=body, now=event.at)
+    queue_webhooks(uow, store_id=order.store_id, topic=Topic.REFUNDS_CREATE, body=body, now=event.at)
 
 
 def refund_succeeded(uow, event: events.RefundSucceeded) -> None:
@@ -100,7 +160,7 @@ def refund_succeeded(uow, event: events.RefundSucceeded) -> None:
 
 def manual_refund_required(uow, event: events.ManualRefundRequired) -> None:
     order = event.order
-    base_url = uow.runtime.settings.base_url
+    base_url = uow.settings.base_url
     context = {
         "order": {**contexts.order_context(order), "url": f"{base_url}/admin/orders/{order.id}"},
         "notice": {"amount": event.amount, "currency": order.currency, "reason": event.reason},
@@ -288,14 +348,14 @@ def card_update_requested(uow, event: card_events.CardUpdateRequested) -> None:
         to_name=customer.name if (customer.first_name or customer.last_name) else None,
         locale=customer.locale or store.locale,
         context={"link": link, "reason": event.reason, "payment_method": shown},
-        base_url=uow.runtime.settings.base_url,
+        base_url=uow.settings.base_url,
         now=event.at,
         subject=("customer", customer.id),
     )
 
 
 def _link(uow, store_id: int, purpose: str, subject: tuple[str, int], now) -> dict:
-    settings = uow.runtime.settings
+    settings = uow.settings
     issued = links.issue(
         uow.session,
         secret_key=settings.secret(),
@@ -313,7 +373,7 @@ def _schedule_webhook(uow, order: Order, schedule, now) -> None:
     from tandem.preorders.schemas import schedule_out
 
     queue_webhooks(
-        uow.session,
+        uow,
         store_id=order.store_id,
         topic=Topic.PAYMENT_SCHEDULES_FAILED,
         body=lambda: schedule_out(schedule).model_dump_json(),
@@ -334,7 +394,7 @@ def _mail_staff(uow, store_id: int, template: str, context: dict, now, subject: 
         to_name=store.name,
         locale=store.locale,
         context=context,
-        base_url=uow.runtime.settings.base_url,
+        base_url=uow.settings.base_url,
         now=now,
         subject=subject,
     )
@@ -351,7 +411,7 @@ def _supplier_order_context(uow, supplier_order, order: Order) -> dict:
         "lines": [
             {"title": line.title, "sku": line.sku, "quantity": line.quantity} for line in supplier_order.lines
         ],
-        "url": f"{uow.runtime.settings.base_url}/admin/supplier_orders/{supplier_order.id}",
+        "url": f"{uow.settings.base_url}/admin/supplier_orders/{supplier_order.id}",
     }
 
 
@@ -364,7 +424,7 @@ def _supplier_order_webhooks(uow, supplier_order, topic: Topic, now) -> None:
         viewers.append(supplier_order.supplier_store_id)
     for store_id in viewers:
         queue_webhooks(
-            uow.session,
+            uow,
             store_id=store_id,
             topic=topic,
             now=now,
@@ -388,7 +448,7 @@ def _mail_customer(uow, order: Order, template: str, context: dict, now) -> None
         to_name=name,
         locale=(customer.locale if customer else None) or store.locale,
         context={"order": contexts.order_context(order), **context},
-        base_url=uow.runtime.settings.base_url,
+        base_url=uow.settings.base_url,
         now=now,
         subject=("order", order.id),
     )
@@ -396,7 +456,7 @@ def _mail_customer(uow, order: Order, template: str, context: dict, now) -> None
 
 def _order_webhook(uow, order: Order, topic: Topic, now) -> None:
     queue_webhooks(
-        uow.session,
+        uow,
         store_id=order.store_id,
         topic=topic,
         body=lambda: order_out(uow.session, order).model_dump_json(),

@@ -26,13 +26,13 @@ def send_email(uow: UnitOfWork, payload: dict, now: datetime) -> None:
     if email is None or email.status != EmailStatus.PENDING:
         return
     try:
-        rendered = uow.runtime.email_renderer.render(email.template, email.locale, email.context)
+        rendered = uow.ports.renderer.render(email.template, email.locale, email.context)
     except Exception as exc:  # a template error does not fix itself: fail it visibly
         log.exception("email %s cannot be rendered", email.id)
         _record_email(uow, email.id, now, error=f"cannot render: {exc}", give_up=True)
         return
     _keep_rendering(email, rendered)
-    mailer = uow.runtime.mailer
+    mailer = uow.ports.mailer
     if mailer is None:
         domain.move(email, EmailStatus.KEPT, domain.EMAIL_TRANSITIONS)
         uow.commit()
@@ -98,7 +98,7 @@ def deliver_webhook(uow: UnitOfWork, payload: dict, now: datetime) -> None:
         domain.move(delivery, DeliveryStatus.CANCELLED, domain.DELIVERY_TRANSITIONS)
         uow.commit()
         return
-    settings = uow.runtime.settings
+    settings = uow.settings
     request = dict(
         address=subscription.address,
         topic=delivery.topic,

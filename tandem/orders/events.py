@@ -8,9 +8,11 @@ from tandem.timeline.domain import Actor
 
 
 @dataclass(frozen=True)
-class OrderPlaced:
-    order: Order
-    actor: Actor
+class OrdersPlaced:
+    """New orders, a batch at a time, as written (tandem.orders.placing.PlacedOrder records):
+    followers decide from them, and their caches, which orders concern them."""
+
+    orders: list
     at: datetime
 
 

@@ -229,10 +229,42 @@ def summary_fields(order: Order) -> dict:
     )
 
 
-def order_out(session: Session, order: Order) -> OrderOut:
+def order_out(session: Session, order: Order, *, transactions: list | None = None) -> OrderOut:
+    """An order as the API shows it, read from the database (but `transactions`, if given)."""
+    return order_out_of(
+        order,
+        transactions=transactions_of(session, order.id) if transactions is None else transactions,
+        notices=notices_of(session, order.id),
+        supplier_orders=_supplier_orders(session, order),
+        payment_schedules=_payment_schedules(session, order),
+        events=events_of(session, subject_type="order", subject_id=order.id),
+    )
+
+
+def placed_order_json(session: Session, placed) -> str:
+    """A just-placed order (orders.placing.PlacedOrder) as JSON: from the record itself, or
+    from the database if a follower (a rule, a supplier order, a schedule) changed it."""
+    if placed.json is None:
+        if placed.changed_by_followers:
+            # Its payment is the one in hand: its row learns the order id later in this transaction.
+            stored = session.get(Order, placed.id, populate_existing=True)
+            placed.json = order_out(session, stored, transactions=placed.transactions).model_dump_json()
+        else:
+            placed.json = order_out_of(
+                placed,
+                transactions=placed.transactions,
+                notices=[],
+                supplier_orders=[],
+                payment_schedules=[],
+                events=placed.events,
+            ).model_dump_json()
+    return placed.json
+
+
+def order_out_of(order, *, transactions, notices, supplier_orders, payment_schedules, events) -> OrderOut:
+    """Map an order and what belongs to it; reads nothing."""
     cur = order.currency
-    txs = transactions_of(session, order.id)
-    totals = payment_domain.totals(txs)
+    totals = payment_domain.totals(transactions)
     return OrderOut(
         **summary_fields(order),
         checkout_id=order.checkout_id,
@@ -249,14 +281,14 @@ def order_out(session: Session, order: Order) -> OrderOut:
         note=order.note,
         tags=order.tags,
         line_items=[line_item_out(li, cur) for li in order.line_items],
-        transactions=[transaction_out(t) for t in txs],
+        transactions=[transaction_out(t) for t in transactions],
         holds=[hold_out(h) for h in order.holds],
         fulfillments=[fulfillment_out(f) for f in order.fulfillments],
-        refunds=[refund_out(r, cur, txs) for r in order.refunds],
-        notices=[notice_out(n, cur) for n in notices_of(session, order.id)],
-        supplier_orders=_supplier_orders(session, order),
-        payment_schedules=_payment_schedules(session, order),
-        events=[event_out(e, cur) for e in events_of(session, subject_type="order", subject_id=order.id)],
+        refunds=[refund_out(r, cur, transactions) for r in order.refunds],
+        notices=[notice_out(n, cur) for n in notices],
+        supplier_orders=supplier_orders,
+        payment_schedules=payment_schedules,
+        events=[event_out(e, cur) for e in events],
         allowed_actions=[a.value for a in domain.allowed_actions(order)],
     )
 

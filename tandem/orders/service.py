@@ -1,7 +1,7 @@
 """Order use cases: each checks the transition tables, changes state, writes the timeline
 and any side-effect rows in one transaction, then (for money) calls the gateway."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -12,20 +12,15 @@ from tandem.errors import Conflict, InvalidInput, NotFound, PaymentFailed
 from tandem.money import parse_field
 from tandem.orders import domain, events
 from tandem.orders.domain import Action, HoldReason, LineProgress, PaymentEvent
-from tandem.orders.models import FulfillmentHold, LineItem, Notice, Order
+from tandem.orders.models import FulfillmentHold, Notice, Order
 from tandem.payments import domain as payment_domain
 from tandem.payments import service as payments
 from tandem.payments.domain import PaymentTotals, Purpose, TransactionKind, TransactionStatus
-from tandem.payments.gateway import GatewayResult
 from tandem.payments.models import PaymentTransaction
 from tandem.suppliers import domain as supplier_domain
 from tandem.suppliers.models import SupplierOrder
 from tandem.timeline import service as timeline
 from tandem.timeline.domain import Actor, Change
-from tandem.worker import service as jobs
-
-EXPIRE_AUTHORIZATION = "orders.expire_authorization"
-
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -53,109 +48,6 @@ def notices_of(session: Session, order_id: int) -> list[Notice]:
 
 def payment_totals(session: Session, order_id: int) -> PaymentTotals:
     return payment_domain.totals(transactions_of(session, order_id))
-
-
-# -- placing ---------------------------------------------------------------------------------
-
-
-def place_order(
-    uow: UnitOfWork,
-    *,
-    checkout,
-    payment: PaymentTransaction | None,
-    number: int,
-    actor: Actor,
-    now: datetime,
-    stock_later: set[int] = frozenset(),
-) -> Order:
-    """Create the order of a paid checkout, inside the checkout's transaction. `payment` is
-    None when nothing was due (pre-orders without deposit); `stock_later` names the checkout
-    lines whose stock is taken when they ship."""
-    session = uow.session
-    order = Order(
-        store_id=checkout.store_id,
-        number=number,
-        checkout_id=checkout.id,
-        customer_id=checkout.customer_id,
-        email=checkout.email,
-        currency=checkout.currency,
-        subtotal=checkout.subtotal,
-        shipping_total=checkout.shipping_total,
-        total=checkout.total,
-        shipping_address=checkout.shipping_address,
-        billing_address=checkout.billing_address,
-        tags=[],
-        created_at=now,
-        updated_at=now,
-        line_items=[
-            _line_item(checkout.store_id, line, line.id not in stock_later) for line in checkout.lines
-        ],
-        holds=[],
-        fulfillments=[],
-        refunds=[],  # known empty: no lazy loads when it is shown
-        **domain.new_order_statuses(),
-    )
-    session.add(order)
-    session.flush()
-    changes = [Change("order_placed", {"number": number, "total": order.total})]
-    if payment is not None:
-        payment.order_id = order.id
-        # The checkout's payment is the order's first and only one so far.
-        changes += _money_in(
-            order, payment, payment.amount, payment.amount, uow.runtime.settings, session, now
-        )
-    record(session, order, changes, actor, now)
-    uow.publish(events.OrderPlaced(order, actor, now))
-    return order
-
-
-def _line_item(store_id: int, line, stock_allocated: bool) -> LineItem:
-    return LineItem(
-        store_id=store_id,
-        variant_id=line.variant_id,
-        stock_variant_id=line.stock_variant_id,
-        product_title=line.product_title,
-        variant_title=line.variant_title,
-        sku=line.sku,
-        quantity=line.quantity,
-        price=line.price,
-        fulfilled_quantity=0,
-        removed_quantity=0,
-        refunded_quantity=0,
-        returned_quantity=0,
-        stock_allocated=stock_allocated,
-        supplier_store_id=line.supplier_store_id,
-        wholesale_price=line.wholesale_price,
-        selling_plan_id=line.selling_plan_id,
-    )
-
-
-def _money_in(
-    order: Order,
-    payment: PaymentTransaction,
-    amount: int,
-    net_paid: int,
-    settings,
-    session: Session,
-    now: datetime,
-) -> list[Change]:
-    """Record money in (an authorisation or a capture) and move financial_status;
-    `net_paid` is what the order has received in all, this payment included."""
-    if payment.kind == TransactionKind.AUTHORIZATION:
-        jobs.schedule(
-            session,
-            kind=EXPIRE_AUTHORIZATION,
-            payload={"order_id": order.id},
-            store_id=order.store_id,
-            now=now,
-            run_at=now + timedelta(seconds=settings.authorization_expiry_seconds),
-        )
-        return [
-            Change("payment_authorized", {"amount": amount}),
-            *domain.apply_payment(order, PaymentEvent.AUTHORIZE),
-        ]
-    event = domain.money_in_event(net_paid=net_paid, total=order.total)
-    return [Change("payment_captured", {"amount": amount}), *domain.apply_payment(order, event)]
 
 
 # -- payments --------------------------------------------------------------------------------
@@ -199,13 +91,13 @@ def mark_as_paid(uow: UnitOfWork, *, store_id: int, order_id: int, actor: Actor,
     outstanding = order.total - totals.net_paid
     if outstanding <= 0:
         raise Conflict("nothing is left to pay", code="nothing_outstanding")
-    tx = payments.record_manual(
+    payments.record_manual(
         session, store_id=store_id, order_id=order.id, amount=outstanding, currency=order.currency, now=now
     )
     previous = order.financial_status
-    changes = [Change("marked_as_paid", {"amount": outstanding})]
     net_paid = payment_totals(session, order.id).net_paid
-    changes += _money_in(order, tx, outstanding, net_paid, uow.runtime.settings, session, now)
+    event = domain.money_in_event(net_paid=net_paid, total=order.total)
+    changes = [Change("marked_as_paid", {"amount": outstanding}), *domain.apply_payment(order, event)]
     record(session, order, changes, actor, now)
     publish_financial(uow, order, previous, actor, now)
     uow.commit()
@@ -213,25 +105,17 @@ def mark_as_paid(uow: UnitOfWork, *, store_id: int, order_id: int, actor: Actor,
 
 
 def finish_payment(
-    uow: UnitOfWork, *, transaction_id: int, result: GatewayResult | None, actor: Actor, now: datetime
-) -> PaymentTransaction | None:
-    """Settle one order payment operation (capture, void, refund) and move the order."""
-    if result is None:
-        return None
+    uow: UnitOfWork, tx: PaymentTransaction, call, *, actor: Actor, now: datetime, by_worker: bool
+) -> None:
+    """Finisher (captures, voids, refunds of orders): move the order by the settled payment."""
     session = uow.session
-    tx = payments.lock_pending(session, transaction_id)
-    if tx is None:
-        return session.get(PaymentTransaction, transaction_id)
     order = session.get(Order, tx.order_id, with_for_update=True, populate_existing=True)
-    payments.settle(tx, result, now)
     previous = order.financial_status
     session.flush()
     changes = _settled_changes(session, order, tx)
     record(session, order, changes, actor, now)
     publish_financial(uow, order, previous, actor, now)
     _publish_refund_outcome(uow, order, tx, actor, now)
-    uow.commit()
-    return tx
 
 
 def _publish_refund_outcome(
@@ -287,18 +171,8 @@ def notice_manual_refund(session: Session, order: Order, tx: PaymentTransaction)
 def run_payments(
     uow: UnitOfWork, calls: list[payments.GatewayCall], actor: Actor, now: datetime
 ) -> list[PaymentTransaction | None]:
-    """Commit the pending operations, then call the gateway and settle each one.
-
-    Returns the settled transactions; None where the outcome is unknown (the
-    sweeper settles those later)."""
-    uow.commit()
-    settled = []
-    for call in calls:
-        result = payments.perform(uow.runtime.gateway, call)
-        settled.append(
-            finish_payment(uow, transaction_id=call.transaction_id, result=result, actor=actor, now=now)
-        )
-    return settled
+    """The payment sequence for order operations (see payments.service.pay)."""
+    return payments.pay(uow, calls, actor=actor, now=now)
 
 
 def raise_unless_succeeded(settled: list[PaymentTransaction | None], what: str) -> None:

@@ -37,5 +37,7 @@ class PaymentTransaction(Base):
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     message: Mapped[str | None] = mapped_column(String(500))
     locked_until: Mapped[datetime | None]
+    # The process making the call (tandem.liveness): if it dies, the sweeper takes over at once.
+    locked_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]

@@ -1,7 +1,14 @@
 """The built-in test gateway (SPEC §3).
 
-It behaves like an external provider: its own tables, its own transactions,
-idempotency keys honoured, so a retried call after a crash never charges twice.
+It behaves like a remote provider: its own tables, written on its own connections and never
+inside Tandem's transactions; idempotency keys honoured, so a call retried after a crash gets
+the original answer; `TANDEM_TEST_GATEWAY_LATENCY_MS` makes every call as slow as a real one.
+
+A one-time card token is charged without any state: the answer depends only on the token,
+and the reference only on the idempotency key. Such operations are journalled by one writer
+thread in batches (one statement for all the calls in flight) before they are answered.
+Vaulted cards, and captures, voids, refunds and confirmations, depend on earlier operations:
+they are decided in a transaction of their own.
 
 | token                     | behaviour                                                |
 | tok_success               | every charge succeeds                                    |
@@ -11,7 +18,13 @@ idempotency keys honoured, so a retried call after a crash never charges twice.
 | tok_error                 | the gateway fails (retryable)                             |
 """
 
+import asyncio
+import concurrent.futures
+import hashlib
+import queue
 import secrets
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, String, insert, select, update
@@ -19,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tandem.db import Base, BigId
+from tandem.db import Base, BigId, insert_new_rows
 from tandem.payments.gateway import (
     GatewayResult,
     GatewayStatus,
@@ -73,36 +86,68 @@ class TestGateway:
     __test__ = False  # not a pytest test class
     name = "test"
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, *, latency_ms: float = 0.0):
         self.engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self.latency = latency_ms / 1000
+        self.journal = Journal(self.engine)
 
-    def vault(self, *, card_token: str) -> VaultedCard:
+    async def vault(self, *, card_token: str) -> VaultedCard:
         if card_token not in TOKENS:
             raise InvalidCard(card_token)
-        with self.engine.begin() as conn:
-            reference = self._new_card(conn, card_token)
+        await self._travel()
+        reference = await asyncio.to_thread(self._vault, card_token)
         return VaultedCard(reference=reference, brand="test", last4=TOKENS[card_token])
 
-    def authorize(self, *, source, amount, currency, idempotency_key, off_session=False):
-        return self._charge("authorization", source, amount, currency, idempotency_key, off_session)
+    async def authorize(self, *, source, amount, currency, idempotency_key, off_session=False):
+        return await self._charge("authorization", source, amount, currency, idempotency_key, off_session)
 
-    def sale(self, *, source, amount, currency, idempotency_key, off_session=False):
-        return self._charge("sale", source, amount, currency, idempotency_key, off_session)
+    async def sale(self, *, source, amount, currency, idempotency_key, off_session=False):
+        return await self._charge("sale", source, amount, currency, idempotency_key, off_session)
 
-    def capture(self, *, authorization, amount, idempotency_key):
-        return self._follow_up("capture", authorization, amount, idempotency_key)
+    async def capture(self, *, authorization, amount, idempotency_key):
+        return await self._stateful(self._follow_up, "capture", authorization, amount, idempotency_key)
 
-    def void(self, *, authorization, idempotency_key):
-        return self._follow_up("void", authorization, 0, idempotency_key)
+    async def void(self, *, authorization, idempotency_key):
+        return await self._stateful(self._follow_up, "void", authorization, 0, idempotency_key)
 
-    def refund(self, *, charge, amount, idempotency_key):
-        return self._follow_up("refund", charge, amount, idempotency_key)
+    async def refund(self, *, charge, amount, idempotency_key):
+        return await self._stateful(self._follow_up, "refund", charge, amount, idempotency_key)
 
-    def confirm(self, *, reference, idempotency_key):
+    async def confirm(self, *, reference, idempotency_key):
         """The customer completed the bank's challenge for a payment that required action."""
-        return self._once(idempotency_key, lambda conn: self._confirm(conn, reference, idempotency_key))
+        return await self._stateful(self._confirm_once, reference, idempotency_key)
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _travel(self) -> None:
+        """The round trip to a remote provider."""
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+
+    async def _charge(self, kind, source: PaymentSource, amount, currency, key, off_session):
+        await self._travel()
+        if source.vaulted_reference:
+            return await asyncio.to_thread(
+                self._once,
+                key,
+                lambda conn: self._charge_vaulted(conn, kind, source, amount, currency, key, off_session),
+            )
+        if source.card_token not in TOKENS:
+            status, message = GatewayStatus.DECLINED, "unknown card"
+        else:  # a one-time card is charged once: its answer depends on nothing stored
+            status, message = _decide(source.card_token, 0, off_session)
+        if status is GatewayStatus.ERROR:
+            return GatewayResult(status, None, message)  # not remembered: a retry tries again
+        operation = Operation(key, kind, None, amount, currency, status, message)
+        return await self.journal.write(operation)
+
+    async def _stateful(self, decide, *args) -> GatewayResult:
+        await self._travel()
+        return await asyncio.to_thread(decide, *args)
+
+    def _vault(self, card_token: str) -> str:
+        with self.engine.begin() as conn:
+            return self._new_card(conn, card_token)
 
     def _once(self, key, work) -> GatewayResult:
         """Run `work` once per idempotency key; a concurrent duplicate gets the first result."""
@@ -115,19 +160,18 @@ class TestGateway:
             with self.engine.begin() as conn:
                 return self._replay(conn, key)
 
-    def _charge(self, kind, source: PaymentSource, amount, currency, key, off_session):
-        def work(conn):
-            card = self._card_for(conn, source)
-            if card is None:
-                return self._record(
-                    conn, key, kind, None, None, amount, currency, GatewayStatus.DECLINED, "unknown card"
-                )
-            status, message = _decide(card.token, card.charges, off_session)
-            if status is GatewayStatus.SUCCEEDED:
-                self._count_charge(conn, card.id)
-            return self._record(conn, key, kind, card.id, None, amount, currency, status, message)
-
-        return self._once(key, work)
+    def _charge_vaulted(self, conn, kind, source, amount, currency, key, off_session):
+        card = conn.execute(
+            select(Card).where(Card.c.reference == source.vaulted_reference).with_for_update()
+        ).first()
+        if card is None:
+            return self._record(
+                conn, key, kind, None, None, amount, currency, GatewayStatus.DECLINED, "unknown card"
+            )
+        status, message = _decide(card.token, card.charges, off_session)
+        if status is GatewayStatus.SUCCEEDED:
+            self._count_charge(conn, card.id)
+        return self._record(conn, key, kind, card.id, None, amount, currency, status, message)
 
     def _follow_up(self, kind, parent_reference, amount, key):
         def work(conn):
@@ -147,6 +191,9 @@ class TestGateway:
 
         return self._once(key, work)
 
+    def _confirm_once(self, reference, key):
+        return self._once(key, lambda conn: self._confirm(conn, reference, key))
+
     def _confirm(self, conn, reference, key):
         pending = self._locked_op(conn, reference)
         if pending is None or pending.status != GatewayStatus.REQUIRES_ACTION.value:
@@ -158,7 +205,8 @@ class TestGateway:
             .where(Op.c.id == pending.id)
             .values(status=GatewayStatus.SUCCEEDED.value, message="confirmed by customer")
         )
-        self._count_charge(conn, pending.card_id)
+        if pending.card_id is not None:
+            self._count_charge(conn, pending.card_id)
         return self._record(
             conn,
             key,
@@ -206,7 +254,7 @@ class TestGateway:
         if status is GatewayStatus.ERROR:
             # Errors are not remembered: retrying the same key tries again.
             return GatewayResult(status, None, message)
-        reference = "tx_" + secrets.token_hex(10)
+        reference = reference_for(key)
         conn.execute(
             insert(Op).values(
                 idempotency_key=key,
@@ -223,16 +271,6 @@ class TestGateway:
         )
         return GatewayResult(status, reference, message)
 
-    def _card_for(self, conn, source: PaymentSource):
-        if source.vaulted_reference:
-            return conn.execute(
-                select(Card).where(Card.c.reference == source.vaulted_reference).with_for_update()
-            ).first()
-        if source.card_token not in TOKENS:
-            return None
-        reference = self._new_card(conn, source.card_token)
-        return conn.execute(select(Card).where(Card.c.reference == reference)).first()
-
     def _new_card(self, conn, token: str) -> str:
         reference = "card_" + secrets.token_hex(10)
         conn.execute(insert(Card).values(reference=reference, token=token, charges=0))
@@ -240,6 +278,117 @@ class TestGateway:
 
     def _count_charge(self, conn, card_id) -> None:
         conn.execute(update(Card).where(Card.c.id == card_id).values(charges=Card.c.charges + 1))
+
+
+def reference_for(key: str) -> str:
+    """The same call (idempotency key) always gets the same reference, even after a crash."""
+    return "tx_" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Operation:
+    key: str
+    kind: str
+    parent_reference: str | None
+    amount: int
+    currency: str | None
+    status: GatewayStatus
+    message: str
+
+    def row(self, now: datetime) -> dict:
+        return {
+            "idempotency_key": self.key,
+            "kind": self.kind,
+            "card_id": None,
+            "parent_reference": self.parent_reference,
+            "reference": reference_for(self.key),
+            "amount": self.amount,
+            "currency": self.currency,
+            "status": self.status.value,
+            "message": self.message,
+            "created_at": now,
+        }
+
+
+class Journal:
+    """One writer thread: the operations of every call in flight, in one statement, answered
+    once written (a remote provider records what it did before it says so)."""
+
+    BATCH = 500
+    IDLE_SECONDS = 2.0
+
+    def __init__(self, engine: Engine):
+        # PostgreSQL: one statement per batch, atomic by itself, without BEGIN and COMMIT round trips.
+        postgres = engine.dialect.name == "postgresql"
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._running = False
+
+    async def write(self, operation: Operation) -> GatewayResult:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._queue.put((operation, future))
+        self._wake()
+        return await asyncio.wrap_future(future)
+
+    def _wake(self) -> None:
+        with self._lock:
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="tandem-test-gateway", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._next_batch()
+            if not batch:
+                return
+            try:
+                answers = self._write([operation for operation, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - the callers see it as a failed call
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), answer in zip(batch, answers, strict=True):
+                future.set_result(answer)
+
+    def _next_batch(self) -> list:
+        try:
+            batch = [self._queue.get(timeout=self.IDLE_SECONDS)]
+        except queue.Empty:
+            with self._lock:
+                if self._queue.empty():
+                    self._running = False
+                    return []
+            return self._next_batch()
+        while len(batch) < self.BATCH:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _write(self, operations: list[Operation]) -> list[GatewayResult]:
+        now = datetime.now(UTC)
+        unique = {op.key: op for op in operations}
+        with self.engine.begin() as conn:
+            rows = [op.row(now) for op in unique.values()]
+            new = insert_new_rows(conn, Op, rows, keys=("idempotency_key",), returning=("idempotency_key",))
+            written = {row.idempotency_key for row in new}
+            known = {}
+            if len(written) < len(unique):  # replays of calls answered before: the stored answer
+                rows = conn.execute(
+                    select(Op.c.idempotency_key, Op.c.status, Op.c.reference, Op.c.message).where(
+                        Op.c.idempotency_key.in_(set(unique) - written)
+                    )
+                )
+                known = {
+                    r.idempotency_key: GatewayResult(GatewayStatus(r.status), r.reference, r.message)
+                    for r in rows
+                }
+        return [
+            known.get(op.key) or GatewayResult(op.status, reference_for(op.key), op.message)
+            for op in operations
+        ]
 
 
 def _decide(token: str, previous_charges: int, off_session: bool) -> tuple[GatewayStatus, str]:

@@ -24,7 +24,6 @@ from tandem.orders.models import Order
 from tandem.orders.service import lock_order, payment_totals, publish_financial, record
 from tandem.payments import service as payments
 from tandem.payments.domain import Purpose, TransactionKind, TransactionStatus
-from tandem.payments.gateway import GatewayResult, GatewayStatus
 from tandem.payments.models import PaymentTransaction
 from tandem.preorders import domain, events
 from tandem.preorders.domain import ScheduleAction, ScheduleEvent, ScheduleStatus
@@ -51,7 +50,7 @@ def charge_due(uow: UnitOfWork, *, schedule_id: int, due_at: str, now: datetime)
         return
     call = _begin(uow, order, schedule, card_token=None, actor=WORKER, now=now)
     if call is not None:
-        _settle(uow, call, payments.perform(uow.runtime.gateway, call), actor=WORKER, now=now, retry=True)
+        payments.pay(uow, [call], actor=WORKER, now=now, by_worker=True)
 
 
 def charge_now(
@@ -101,26 +100,40 @@ def _charge_while_waiting(
 
 def _outcome(uow: UnitOfWork, call: payments.GatewayCall, *, actor: Actor, now: datetime) -> PaymentSchedule:
     """Settle a charge made while someone waits: 402 unless it went through."""
-    result = payments.perform(uow.runtime.gateway, call)
-    if result is None:
+    [tx] = payments.pay(uow, [call], actor=actor, now=now)
+    if tx is None:
         raise PaymentFailed(
             "the payment could not be confirmed; it will be settled shortly", code="payment_pending"
         )
-    schedule = _settle(uow, call, result, actor=actor, now=now, retry=False)
-    if result.status is GatewayStatus.DECLINED:
-        raise PaymentFailed(f"payment declined: {result.message}")
-    if result.status is GatewayStatus.ERROR:
-        raise PaymentFailed(f"payment gateway error: {result.message}", code="gateway_error")
-    return schedule
+    if tx.status == TransactionStatus.FAILURE:
+        raise PaymentFailed(f"payment declined: {tx.message}")
+    if tx.status == TransactionStatus.ERROR:
+        raise PaymentFailed(f"payment gateway error: {tx.message}", code="gateway_error")
+    return uow.session.get(PaymentSchedule, tx.payment_schedule_id)
 
 
 def finish_charge(
-    uow: UnitOfWork, *, call: payments.GatewayCall, result: GatewayResult | None, now: datetime
+    uow: UnitOfWork,
+    tx: PaymentTransaction,
+    call: payments.GatewayCall,
+    *,
+    actor: Actor,
+    now: datetime,
+    by_worker: bool,
 ) -> None:
-    """The payments sweeper settles a charge (or a confirmation) whose caller died."""
-    if result is not None:
-        off_session = uow.session.get(PaymentTransaction, call.transaction_id).off_session
-        _settle(uow, call, result, actor=WORKER, now=now, retry=off_session and not call.confirm)
+    """Finisher (Purpose.SCHEDULE): the schedule and its order follow the settled charge. The
+    worker plans a retry after a gateway error on an off-session charge it made."""
+    session = uow.session
+    order = session.get(Order, tx.order_id, with_for_update=True, populate_existing=True)
+    schedule = _locked(session, tx.payment_schedule_id)
+    previous = order.financial_status
+    status = TransactionStatus(tx.status)
+    changes = SETTLEMENTS[status](uow, order, schedule, tx, actor, now)
+    if status is TransactionStatus.ERROR and by_worker and tx.off_session and not call.confirm:
+        changes += _retry_later(session, schedule, now)
+    schedule.updated_at = now
+    record(session, order, changes, actor, now)
+    publish_financial(uow, order, previous, actor, now)
 
 
 def confirm(uow: UnitOfWork, schedule_id: int, *, actor: Actor, now: datetime) -> PaymentSchedule:
@@ -182,7 +195,7 @@ def _begin(
         purpose=Purpose.SCHEDULE,
         amount=schedule.amount,
         currency=schedule.currency,
-        gateway=uow.runtime.gateway.name,
+        gateway=uow.gateway.name,
         now=now,
         idempotency_key=f"tdm_schedule_{schedule.id}_attempt_{schedule.attempts}",
         order_id=order.id,
@@ -194,36 +207,6 @@ def _begin(
     call = payments.call_for(session, tx)
     uow.commit()
     return call
-
-
-def _settle(
-    uow: UnitOfWork,
-    call: payments.GatewayCall,
-    result: GatewayResult,
-    *,
-    actor: Actor,
-    now: datetime,
-    retry: bool,
-) -> PaymentSchedule:
-    session = uow.session
-    waiting = TransactionStatus.AWAITING_CUSTOMER if call.confirm else TransactionStatus.PENDING
-    tx = payments.lock_pending(session, call.transaction_id, waiting)
-    if tx is None:  # settled by someone else (the sweeper, or a replay)
-        return session.get(
-            PaymentSchedule, session.get(PaymentTransaction, call.transaction_id).payment_schedule_id
-        )
-    order = session.get(Order, tx.order_id, with_for_update=True, populate_existing=True)
-    schedule = _locked(session, tx.payment_schedule_id)
-    payments.settle(tx, result, now)
-    previous = order.financial_status
-    changes = SETTLEMENTS[result.status](uow, order, schedule, tx, actor, now)
-    if result.status is GatewayStatus.ERROR and retry:
-        changes += _retry_later(session, schedule, now)
-    schedule.updated_at = now
-    record(session, order, changes, actor, now)
-    publish_financial(uow, order, previous, actor, now)
-    uow.commit()
-    return schedule
 
 
 def _paid(
@@ -266,10 +249,10 @@ def _errored(uow: UnitOfWork, order: Order, schedule: PaymentSchedule, tx, actor
 
 
 SETTLEMENTS = {
-    GatewayStatus.SUCCEEDED: _paid,
-    GatewayStatus.DECLINED: _declined,
-    GatewayStatus.REQUIRES_ACTION: _challenged,
-    GatewayStatus.ERROR: _errored,
+    TransactionStatus.SUCCESS: _paid,
+    TransactionStatus.FAILURE: _declined,
+    TransactionStatus.AWAITING_CUSTOMER: _challenged,
+    TransactionStatus.ERROR: _errored,
 }
 
 

@@ -40,7 +40,7 @@ def open_page(uow: UnitOfWork, *, purpose: str, token: str, now: datetime) -> Li
 
 def describe(uow: UnitOfWork, *, purpose: str, token: str) -> LinkPage:
     """Whom a link was for, even once used or expired (to say so in their language); 404 if not valid."""
-    secret = uow.runtime.settings.secret()
+    secret = uow.settings.secret()
     return _page(uow, links.find_link(uow.session, secret_key=secret, token=token, purpose=purpose))
 
 
@@ -48,7 +48,7 @@ def update_card(uow: UnitOfWork, *, token: str, card_token: str, now: datetime) 
     """The customer's new card replaces the one the link names (or is added); payments that
     failed are tried again with it (pre-order schedules follow CardOnFile)."""
     page = open_page(uow, purpose="update_card", token=token, now=now)
-    store_id, customer_id, gateway = page.store.id, page.customer.id, uow.runtime.gateway
+    store_id, customer_id, gateway = page.store.id, page.customer.id, uow.gateway
     old_id = page.method.id if page.method else None
     uow.rollback()  # the gateway is called outside any transaction
     card = customers.vault_card(gateway, card_token)
@@ -89,7 +89,7 @@ def pay_invoice(uow: UnitOfWork, *, token: str, card_token: str, now: datetime) 
 
 
 def _open(uow: UnitOfWork, purpose: str, token: str, now: datetime, *, consume: bool) -> SignedLink:
-    secret = uow.runtime.settings.secret()
+    secret = uow.settings.secret()
     return links.open_link(
         uow.session, secret_key=secret, token=token, purpose=purpose, now=now, consume=consume
     )

@@ -137,14 +137,21 @@ def reserves_on_sale(plan: SellingPlan | None) -> bool:
     return plan is None or plan.inventory_reserve == InventoryReserve.ON_SALE
 
 
-# -- with the order (bus: OrderPlaced) -------------------------------------------------------
+# -- with the order (bus: OrdersPlaced) ------------------------------------------------------
 
 
-def create_schedules(uow: UnitOfWork, event: order_events.OrderPlaced) -> None:
+def create_schedules(uow: UnitOfWork, event: order_events.OrdersPlaced) -> None:
+    """New pre-orders get their payment schedules at once."""
+    for placed in event.orders:
+        if any(line.selling_plan_id for line in placed.line_items):
+            schedule_balances(uow, placed, event.at)
+            placed.changed_by_followers = True
+
+
+def schedule_balances(uow: UnitOfWork, order, now: datetime) -> None:
     """One payment schedule per plan in the order, for what the deposits left to pay."""
     from tandem.checkout.models import Checkout
 
-    order = event.order
     checkout = uow.session.get(Checkout, order.checkout_id) if order.checkout_id else None
     if checkout is None:
         return
@@ -160,7 +167,7 @@ def create_schedules(uow: UnitOfWork, event: order_events.OrderPlaced) -> None:
                 uow.session.get(SellingPlan, plan_id),
                 amount,
                 checkout.payment_method_id,
-                event.at,
+                now,
             )
 
 

@@ -6,5 +6,5 @@ from tandem.preorders import schedules, service
 
 
 def subscribe(bus: Bus) -> None:
-    bus.subscribe(order_events.OrderPlaced, service.create_schedules)
+    bus.subscribe(order_events.OrdersPlaced, service.create_schedules)
     schedules.subscribe(bus)

@@ -32,6 +32,8 @@ class Store(Base):
     restocking_fee_percent: Mapped[int] = mapped_column(BigInteger, default=0)
     return_label_provider: Mapped[str] = mapped_column(String(12), default="supplier")
     final_sale_skus: Mapped[list[Any]] = mapped_column(default=list)
+    # Bumped by every change to the settings, rules or webhooks (see tandem.caching).
+    config_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime]
 
     @property

@@ -1,54 +1,30 @@
-"""Order numbers per store, handed out in blocks so the counter row is not a hot spot.
+"""Order numbers per store: taken in the transaction that places the orders, so they have
+no gaps; a batch of orders takes all its numbers with one statement."""
 
-Each process takes BLOCK numbers at a time in its own short transaction; numbers
-stay unique and increasing per process, with gaps after a restart.
-"""
-
-import threading
-
-from sqlalchemy import insert, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from tandem.stores.models import Counter
 
 FIRST_ORDER_NUMBER = 1001
 
 
-class NumberAllocator:
-    def __init__(self, engine: Engine, block: int = 20):
-        self.engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-        self.block = block
-        self._lock = threading.Lock()
-        self._ranges: dict[tuple[int, str], tuple[int, int]] = {}
-
-    def next(self, store_id: int, name: str = "order") -> int:
-        """Call outside any open write transaction (SQLite has one writer)."""
-        with self._lock:
-            start, end = self._ranges.get((store_id, name), (0, 0))
-            if start >= end:
-                start, end = self._take_block(store_id, name)
-            self._ranges[(store_id, name)] = (start + 1, end)
-            return start
-
-    def _take_block(self, store_id: int, name: str) -> tuple[int, int]:
-        table = Counter.__table__
-        key = (table.c.store_id == store_id) & (table.c.name == name)
-        for _ in range(2):
-            with self.engine.begin() as conn:
-                start = conn.execute(
-                    update(table)
-                    .where(key)
-                    .values(next_value=table.c.next_value + self.block)
-                    .returning(table.c.next_value - self.block)
-                ).scalar()
-                if start is not None:
-                    return start, start + self.block
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(
-                        insert(table).values(store_id=store_id, name=name, next_value=FIRST_ORDER_NUMBER)
-                    )
-            except IntegrityError:
-                pass  # another process created it first
-        raise RuntimeError("could not allocate an order number")
+def take(session: Session, store_id: int, count: int, name: str = "order") -> int:
+    """Reserve `count` consecutive numbers; returns the first."""
+    table = Counter.__table__
+    key = (table.c.store_id == store_id) & (table.c.name == name)
+    taking = (
+        update(table).where(key).values(next_value=table.c.next_value + count).returning(table.c.next_value)
+    )
+    end = session.connection().execute(taking).scalar()
+    if end is None:  # the store's first order: create its counter (a concurrent one waits on the key)
+        insert_into = postgres_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.connection().execute(
+            insert_into(table)
+            .values(store_id=store_id, name=name, next_value=FIRST_ORDER_NUMBER)
+            .on_conflict_do_nothing(index_elements=["store_id", "name"])
+        )
+        end = session.connection().execute(taking).scalar()
+    return end - count

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tandem.auth.models import StaffUser
 from tandem.auth.secrets import digest, hash_password, new_api_token
+from tandem.caching import config_changed
 from tandem.db import UnitOfWork
 from tandem.errors import InvalidInput, NotFound
 from tandem.money import is_currency, parse_field
@@ -131,6 +132,7 @@ def update_store(uow: UnitOfWork, *, store_id: int, changes: dict, now: datetime
         store.is_supplier = StoreKind.SUPPLIER in kinds
     for field, value in _validated(changes).items():
         setattr(store, field, value)
+    config_changed(uow, store_id)
     uow.commit()
     return store
 
@@ -148,7 +150,7 @@ def _vault_billing_card(uow: UnitOfWork, token: str | None):
         return None
     from tandem.customers.service import vault_card
 
-    return vault_card(uow.runtime.gateway, token, field="billing_card_token")
+    return vault_card(uow.gateway, token, field="billing_card_token")
 
 
 def _validated(values: dict) -> dict:

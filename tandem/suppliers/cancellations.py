@@ -153,7 +153,7 @@ def _cancel(
 
 
 def _schedule_auto_cancel(uow: UnitOfWork, supplier_order: SupplierOrder, now: datetime) -> None:
-    delay = timedelta(seconds=uow.runtime.settings.auto_cancel_after_seconds)
+    delay = timedelta(seconds=uow.settings.auto_cancel_after_seconds)
     jobs.schedule(
         uow.session,
         kind=AUTO_CANCEL,

@@ -14,7 +14,6 @@ from tandem.money import parse_field
 from tandem.orders.models import Order
 from tandem.payments import service as payments
 from tandem.payments.domain import Purpose, TransactionKind, TransactionStatus
-from tandem.payments.gateway import GatewayResult
 from tandem.payments.models import PaymentTransaction
 from tandem.suppliers import domain, events
 from tandem.suppliers.domain import CollectivePaymentStatus, SupplierRefundStatus
@@ -46,14 +45,7 @@ def refund_retailer(
     minor = parse_field(amount, supplier_order.currency, "amount")
     actor = supplier_actor(uow.session, store_id)
     refund, call = start_refund(uow, order, supplier_order, minor, note, actor, now)
-    uow.commit()
-    if call is not None:
-        finish_refund(
-            uow,
-            transaction_id=call.transaction_id,
-            result=payments.perform(uow.runtime.gateway, call),
-            now=now,
-        )
+    payments.pay(uow, [call] if call else [], actor=actor, now=now)
     return refund
 
 
@@ -107,18 +99,13 @@ def start_refund(
 
 
 def finish_refund(
-    uow: UnitOfWork, *, transaction_id: int, result: GatewayResult | None, now: datetime
+    uow: UnitOfWork, tx: PaymentTransaction, call, *, actor: Actor, now: datetime, by_worker: bool
 ) -> None:
-    if result is None:
-        return  # the payments sweeper settles it
-    tx = payments.lock_pending(uow.session, transaction_id)
-    if tx is None:
-        return
+    """Finisher (Purpose.COLLECTIVE_REFUND): the refund follows its settled transaction."""
     refund = uow.session.scalar(select(SupplierRefund).where(SupplierRefund.transaction_id == tx.id))
     supplier_order = uow.session.get(
         SupplierOrder, refund.supplier_order_id, with_for_update=True, populate_existing=True
     )
-    payments.settle(tx, result, now)
     ok = tx.status == TransactionStatus.SUCCESS
     domain.move_refund(refund, SupplierRefundStatus.SUCCEEDED if ok else SupplierRefundStatus.FAILED)
     refund.settled_at = now
@@ -132,7 +119,6 @@ def finish_refund(
     )
     if ok:
         _update_payment_status(uow.session, supplier_order)
-    uow.commit()
 
 
 def mark_sent(

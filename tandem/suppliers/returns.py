@@ -18,7 +18,7 @@ from tandem.stores.models import Store
 from tandem.suppliers import domain, events
 from tandem.suppliers.domain import ReturnEvent, ReturnPolicy, ReturnReason, ReturnStatus
 from tandem.suppliers.models import SupplierOrder, SupplierReturn, SupplierReturnLine
-from tandem.suppliers.refunds import finish_refund, refundable, start_refund
+from tandem.suppliers.refunds import refundable, start_refund
 from tandem.suppliers.supplier_orders import get_visible, lock_for, record, supplier_actor
 from tandem.timeline.domain import Actor, Change
 
@@ -128,14 +128,7 @@ def close(uow: UnitOfWork, *, store_id: int, return_id: int, restock: bool, now:
             return_id=return_request.id,
         )
     _changed(uow, order, supplier_order, return_request, "return_closed", actor, now)
-    uow.commit()
-    if call is not None:
-        finish_refund(
-            uow,
-            transaction_id=call.transaction_id,
-            result=payments.perform(uow.runtime.gateway, call),
-            now=now,
-        )
+    payments.pay(uow, [call] if call else [], actor=actor, now=now)
     return return_request
 
 

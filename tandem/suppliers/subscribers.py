@@ -7,7 +7,7 @@ from tandem.suppliers import supplier_orders
 
 
 def subscribe(bus: Bus) -> None:
-    bus.subscribe(events.OrderPlaced, supplier_orders.create_for_order)
+    bus.subscribe(events.OrdersPlaced, supplier_orders.create_for_orders)
     bus.subscribe(events.OrderFinancialStatusChanged, supplier_orders.follow_payment)
     bus.subscribe(events.OrderHoldsChanged, supplier_orders.follow_holds)
     bus.subscribe(events.OrderCancelled, supplier_orders.follow_cancellation)

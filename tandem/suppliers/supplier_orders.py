@@ -22,7 +22,6 @@ from tandem.orders.service import record as record_on_order
 from tandem.orders.service import refresh_fulfillment
 from tandem.payments import service as payments
 from tandem.payments.domain import Purpose, TransactionKind, TransactionStatus
-from tandem.payments.gateway import GatewayResult
 from tandem.payments.models import PaymentTransaction
 from tandem.stores.domain import PaymentCapture
 from tandem.stores.models import Store
@@ -95,28 +94,36 @@ def _visible_to(order: SupplierOrder, store_id: int) -> bool:
 # -- following the retailer order (bus handlers, inside its transaction) ----------------------
 
 
-def create_for_order(uow: UnitOfWork, event: order_events.OrderPlaced) -> None:
+def create_for_orders(uow: UnitOfWork, event: order_events.OrdersPlaced) -> None:
+    """New orders with a supplier's items get their supplier orders at once."""
+    for placed in event.orders:
+        if any(line.supplier_store_id for line in placed.line_items):
+            create_for_order(uow, uow.session.get(Order, placed.id), placed.actor, event.at)
+            placed.changed_by_followers = True
+
+
+def create_for_order(uow: UnitOfWork, order: Order, actor: Actor, now: datetime) -> None:
     """One supplier order per supplier of the order's lines, created with the order."""
-    order, session = event.order, uow.session
+    session = uow.session
     by_supplier: dict[int, list] = defaultdict(list)
     for line in order.line_items:
         if line.supplier_store_id:
             by_supplier[line.supplier_store_id].append(line)
     manual = session.get(Store, order.store_id).payment_capture == PaymentCapture.MANUAL
     for supplier_store_id, lines in sorted(by_supplier.items()):
-        supplier_order = _new(session, order, supplier_store_id, lines, manual, event.at)
+        supplier_order = _new(session, order, supplier_store_id, lines, manual, now)
         record(
             session,
             supplier_order,
             [Change("supplier_order_created", {"status": supplier_order.status})],
-            event.actor,
-            event.at,
+            actor,
+            now,
         )
         start = domain.initial_event(
             paid=order.financial_status in PAID_STATUSES, manual_capture=manual, held=bool(order.active_holds)
         )
         if start:
-            apply_event(uow, supplier_order, order, start, event.actor, event.at)
+            apply_event(uow, supplier_order, order, start, actor, now)
 
 
 def _new(
@@ -364,32 +371,23 @@ def charge_collective_payment(uow: UnitOfWork, *, supplier_order_id: int, now: d
         purpose=Purpose.COLLECTIVE,
         amount=supplier_order.payment_amount,
         currency=supplier_order.currency,
-        gateway=uow.runtime.gateway.name,
+        gateway=uow.gateway.name,
         now=now,
         supplier_order_id=supplier_order.id,
         source_reference=retailer.billing_card_reference,
         off_session=True,
     )
-    call = payments.call_for(session, tx)
-    uow.commit()
-    finish_collective_payment(
-        uow, transaction_id=call.transaction_id, result=payments.perform(uow.runtime.gateway, call), now=now
-    )
+    payments.pay(uow, [payments.call_for(session, tx)], actor=WORKER, now=now, by_worker=True)
 
 
 def finish_collective_payment(
-    uow: UnitOfWork, *, transaction_id: int, result: GatewayResult | None, now: datetime
+    uow: UnitOfWork, tx: PaymentTransaction, call, *, actor: Actor, now: datetime, by_worker: bool
 ) -> None:
-    if result is None:
-        return  # outcome unknown: the payments sweeper settles it
+    """Finisher (Purpose.COLLECTIVE): the collective payment follows its settled charge."""
     session = uow.session
-    tx = payments.lock_pending(session, transaction_id)
-    if tx is None:
-        return
     supplier_order = session.get(
         SupplierOrder, tx.supplier_order_id, with_for_update=True, populate_existing=True
     )
-    payments.settle(tx, result, now)
     if tx.status == TransactionStatus.SUCCESS:
         domain.move_payment(supplier_order, CollectivePaymentStatus.PAID)
         record(
@@ -401,7 +399,6 @@ def finish_collective_payment(
         )
     else:
         _payment_failed(session, supplier_order, tx.message or "declined", now)
-    uow.commit()
 
 
 def _charging(session: Session, supplier_order: SupplierOrder) -> bool:
@@ -455,7 +452,7 @@ def apply_event(
 
 
 def _schedule_release(uow: UnitOfWork, supplier_order: SupplierOrder, now: datetime) -> None:
-    delay = timedelta(seconds=uow.runtime.settings.collective_delay_seconds)
+    delay = timedelta(seconds=uow.settings.collective_delay_seconds)
     supplier_order.release_at = now + delay
     jobs.schedule(
         uow.session,

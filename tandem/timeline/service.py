@@ -1,11 +1,13 @@
 """Writing and reading timelines; entries are added in the transaction of the change."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem.db import insert_rows
 from tandem.timeline.domain import Actor, Change
 from tandem.timeline.models import Event
 
@@ -43,3 +45,43 @@ def events_of(session: Session, *, subject_type: str, subject_id: int) -> list[E
         .order_by(Event.id)
     )
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A timeline entry written in bulk (the same fields as Event)."""
+
+    id: int
+    store_id: int
+    subject_type: str
+    subject_id: int
+    verb: str
+    data: dict
+    actor_kind: str
+    actor_id: int | None
+    actor_name: str
+    created_at: datetime
+
+
+def record_many(
+    session: Session, entries: list[tuple[int, str, int, Change, Actor]], now: datetime
+) -> list[Entry]:
+    """Many entries in one statement: (store_id, subject_type, subject_id, change, actor)."""
+    if not entries:
+        return []
+    rows = [
+        {
+            "store_id": store_id,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "verb": change.verb,
+            "data": change.data,
+            "actor_kind": actor.kind.value,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "created_at": now,
+        }
+        for store_id, subject_type, subject_id, change, actor in entries
+    ]
+    ids = insert_rows(session, Event.__table__, rows)
+    return [Entry(id=i, **row) for i, row in zip(ids, rows, strict=True)]

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from tandem.db import insert_rows
 from tandem.worker.domain import JobStatus, backoff
 from tandem.worker.models import Job
 
@@ -49,6 +50,27 @@ def schedule(
     )
     session.add(job)
     return job
+
+
+def schedule_many(session: Session, jobs: list[dict[str, Any]], *, now: datetime) -> None:
+    """Many jobs in one statement, each {kind, payload, run_at, store_id?, max_attempts?}."""
+    if not jobs:
+        return
+    rows = [
+        {
+            "kind": job["kind"],
+            "payload": job["payload"],
+            "store_id": job.get("store_id"),
+            "status": JobStatus.PENDING.value,
+            "run_at": job["run_at"],
+            "attempts": 0,
+            "max_attempts": job.get("max_attempts", 8),
+            "dedupe_key": job.get("dedupe_key"),
+            "created_at": now,
+        }
+        for job in jobs
+    ]
+    insert_rows(session, Job.__table__, rows)
 
 
 def claim_due(

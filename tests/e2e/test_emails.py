@@ -144,7 +144,7 @@ def test_a_manual_refund_notice_is_mailed_to_staff(shop, worker, smtp, runtime):
         def __getattr__(self, name):
             return getattr(self.inner, name)
 
-        def refund(self, **kwargs):
+        async def refund(self, **kwargs):
             from tandem.payments.gateway import GatewayResult, GatewayStatus
 
             return GatewayResult(GatewayStatus.DECLINED, None, "card closed")

@@ -13,9 +13,9 @@ class LosesAnswers:
         self.inner, self.reach_provider, self.name = inner, reach_provider, inner.name
 
     def __getattr__(self, method):
-        def call(**kwargs):
+        async def call(**kwargs):
             if self.reach_provider:
-                getattr(self.inner, method)(**kwargs)
+                await getattr(self.inner, method)(**kwargs)
             raise TimeoutError("connection reset by peer")
 
         return call

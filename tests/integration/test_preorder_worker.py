@@ -50,11 +50,11 @@ class DiesMidCharge:
     def __getattr__(self, method):
         return getattr(self.inner, method)
 
-    def sale(self, **kwargs):
+    async def sale(self, **kwargs):
         if not kwargs["idempotency_key"].startswith("tdm_schedule_"):
-            return self.inner.sale(**kwargs)
+            return await self.inner.sale(**kwargs)
         if self.reach_provider:
-            self.inner.sale(**kwargs)
+            await self.inner.sale(**kwargs)
         os._exit(DIED)
 
 

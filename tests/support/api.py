@@ -124,8 +124,16 @@ class StoreClient:
         assert response.status_code == 201, response.text
         return response.json()
 
-    def preorder_checkout(self, variant_id: int, plan_id: int, quantity: int = 1, *, card="tok_success",
-                          email="camille@example.com", **extra):
+    def preorder_checkout(
+        self,
+        variant_id: int,
+        plan_id: int,
+        quantity: int = 1,
+        *,
+        card="tok_success",
+        email="camille@example.com",
+        **extra,
+    ):
         body = {
             "email": email,
             "line_items": [{"variant_id": variant_id, "quantity": quantity, "selling_plan_id": plan_id}],
