@@ -107,7 +107,7 @@ def worker() -> None:
     prepare_database(settings)
     stop = threading.Event()
     try:
-        run_worker(settings, stop)
+        run_worker(settings, stop, own_process=True)
     except KeyboardInterrupt:
         stop.set()
 

@@ -10,7 +10,7 @@ from typing import Any
 from tandem.bus import Bus
 from tandem.caching import Caches
 from tandem.clock import Clock, SystemClock
-from tandem.db import Database, UnitOfWork, make_engine
+from tandem.db import Database, UnitOfWork, make_async_engine, make_engine
 from tandem.liveness import Heartbeat, new_owner
 from tandem.metrics import count_database_work
 from tandem.notifications.smtp import SmtpMailer
@@ -63,9 +63,17 @@ class Runtime:
         self.heartbeat = Heartbeat(self.database.engine, self.owner, self.clock.now)
         self.heartbeat.start()
 
+    def journal_engine(self):
+        """An async engine for the test gateway's journal (one per event loop)."""
+        engine = make_async_engine(self.settings, pool_size=2)
+        count_database_work(engine.sync_engine, role=self.role, name="gateway")
+        return engine
+
     def close(self) -> None:
         if self.heartbeat is not None:
             self.heartbeat.stop()
+        if self.loop.started and hasattr(self.gateway, "close_current"):
+            self.loop.run(self.gateway.close_current())
         self.loop.close()
         self.database.dispose()
         self.gateway_engine.dispose()
@@ -92,7 +100,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None, role: str =
         mailer=SmtpMailer.from_url(settings.smtp_url) if settings.smtp_url else None,
     )
     # The test gateway stands for a remote provider: its own connections, never Tandem's.
-    runtime.gateway = TestGateway(runtime.gateway_engine, latency_ms=settings.test_gateway_latency_ms)
+    runtime.gateway = TestGateway(
+        runtime.gateway_engine, runtime.journal_engine, latency_ms=settings.test_gateway_latency_ms
+    )
     wiring.subscribe_all(runtime.bus)
     wiring.register_finishers(runtime.finishers)
     return runtime

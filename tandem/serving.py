@@ -30,11 +30,11 @@ def app_factory():
     return create_app(load_settings())
 
 
-def run_worker(settings: Settings, stop: threading.Event) -> None:
+def run_worker(settings: Settings, stop: threading.Event, *, own_process: bool = False) -> None:
     from tandem.runtime import build_runtime
     from tandem.wiring import build_worker
 
-    _yield_cpu(settings.worker_nice)
+    _yield_cpu(settings.worker_nice, own_process)
     runtime = build_runtime(settings, role="worker")
     runtime.beat()
     try:
@@ -43,10 +43,16 @@ def run_worker(settings: Settings, stop: threading.Event) -> None:
         runtime.close()
 
 
-def _yield_cpu(nice: int) -> None:
-    """Lower this thread's CPU priority (Linux keeps one per thread), where the OS allows it."""
+def _yield_cpu(nice: int, own_process: bool) -> None:
+    """Lower the worker's CPU priority, where the OS allows it. Linux keeps a nice value per
+    thread, and shares CPU fairly between sessions first (autogroups): a worker process of
+    its own also lowers its session's share, or its nice value would only count against
+    itself."""
     try:
         os.nice(nice)
+        if own_process and os.path.exists("/proc/self/autogroup"):
+            with open("/proc/self/autogroup", "w") as autogroup:
+                autogroup.write(str(nice))
     except (AttributeError, OSError):
         log.info("the worker runs at normal CPU priority")
 

@@ -10,8 +10,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from tandem import __version__, metrics
 from tandem.api import errors
+from tandem.api.hot_routes import HotRoutes
 from tandem.auth.service import TokenCache
 from tandem.checkout.lanes import LanesByLoop
+from tandem.checkout.schemas import CheckoutIn
 from tandem.clock import Clock
 from tandem.runtime import Runtime, build_runtime
 from tandem.settings import Settings, load_settings
@@ -34,6 +36,8 @@ def create_app(
             runtime.beat()
         yield
         await app.state.checkout_lanes.close_current()
+        if hasattr(runtime.gateway, "close_current"):
+            await runtime.gateway.close_current()
         if owns_runtime:
             runtime.close()
 
@@ -42,12 +46,24 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="Order management for retailer-supplier networks and pre-orders.",
+        # Tandem's metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge would look
+        # for a provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     app.state.token_cache = TokenCache()
     app.state.checkout_lanes = LanesByLoop(runtime)
     errors.install(app)
     app.include_router(_api_router(), prefix="/api/v1")
+    _list_hand_read_bodies(app, CheckoutIn)
+    from tandem.checkout import api as checkout_api
+
+    app.add_middleware(
+        HotRoutes,
+        create=checkout_api.create_checkout,
+        complete=checkout_api.complete_checkout,
+        fastapi_app=app,
+    )
     from tandem.admin.views import mount
 
     mount(app)
@@ -70,6 +86,23 @@ def create_app(
     return app
 
 
+def _list_hand_read_bodies(app: FastAPI, *models) -> None:
+    """Bodies read with api.deps.parse_body are not seen by FastAPI: add their schemas."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = build()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schema.pop("$defs", {}))
+                schemas[model.__name__] = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+
+
 def _api_router() -> APIRouter:
     from tandem.automation.api import router as automation
     from tandem.catalog.api import router as catalog
@@ -82,13 +115,14 @@ def _api_router() -> APIRouter:
     from tandem.suppliers.api import router as suppliers
 
     router = APIRouter()
+    # checkout first: routes are matched in order, and its two are the busiest by far;
     # suppliers before catalog: POST /products/import must not be taken for a product id.
     for sub in (
+        checkout,
         stores,
         suppliers,
         catalog,
         customers,
-        checkout,
         orders,
         preorders,
         notifications,

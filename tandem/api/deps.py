@@ -3,14 +3,16 @@
 import hashlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import anyio.to_thread
 from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tandem.api.errors import tandem_error_json
+from tandem.api.types import Id
 from tandem.auth.secrets import digest
 from tandem.auth.service import Caller, authenticate_token
 from tandem.checkout.lanes import CheckoutLanes
@@ -41,16 +43,20 @@ async def get_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
 
-async def get_caller(
-    request: Request, runtime: RuntimeDep, authorization: Annotated[str | None, Header()] = None
-) -> Caller:
+async def get_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    return await caller_of(request)
+
+
+async def caller_of(request: Request) -> Caller:
     """The calling store: from the token cache (no database, no thread), else looked up."""
+    authorization = request.headers.get("authorization")
     token = None
     if authorization and authorization[:7].lower() == "bearer ":
         token = authorization[7:].strip()
     cache = request.app.state.token_cache
     if token and (caller := cache.get(digest(token))):
         return caller
+    runtime = request.app.state.runtime
 
     def look_up() -> Caller:
         with runtime.uow(read_only=True) as uow:
@@ -59,15 +65,57 @@ async def get_caller(
     return await anyio.to_thread.run_sync(look_up)
 
 
-async def get_lanes(request: Request) -> CheckoutLanes:
+def lanes_of(request: Request) -> CheckoutLanes:
     return request.app.state.checkout_lanes.current()
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], raw: bytes) -> M:
+    """A JSON body read by hand (the busiest routes skip FastAPI's per-request machinery);
+    errors are the same 400 and 422 answers as everywhere else."""
+    if not raw.strip():
+        raise RequestValidationError([{"type": "missing", "loc": ("body",), "msg": "Field required"}])
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+
+_ID = TypeAdapter(Id)
+
+
+def path_id(request: Request, name: str) -> int:
+    """An id from the path, read by hand (see parse_body); a 422 naming it if it is not one."""
+    try:
+        return _ID.validate_python(request.path_params[name])
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False)
+        raise RequestValidationError([{**e, "loc": ("path", name)} for e in errors]) from None
+
+
+def path_and_headers(path: dict[str, dict], headers: dict[str, dict]) -> list[dict]:
+    """OpenAPI for parameters read by hand: {name: schema}."""
+    return [
+        {"name": name, "in": "path", "required": True, "schema": schema} for name, schema in path.items()
+    ] + [
+        {"name": name, "in": "header", "required": False, "schema": schema}
+        for name, schema in headers.items()
+    ]
+
+
+def json_body(model: type[BaseModel]) -> dict:
+    """OpenAPI for a body read with parse_body (see tandem.api.app: its schema is listed)."""
+    ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
 Now = Annotated[datetime, Depends(get_now)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
-LanesDep = Annotated[CheckoutLanes, Depends(get_lanes)]
 
 
 class Idempotent:

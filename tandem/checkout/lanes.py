@@ -20,13 +20,14 @@ import contextlib
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tandem import metrics
+from tandem.batching import Lane
 from tandem.checkout import completing
 from tandem.checkout.completing import Answer, Completion, KeyTakenOver, Paying, SettledElsewhere, Wait
 from tandem.checkout.records import CheckoutRecord
@@ -41,54 +42,8 @@ from tandem.timeline.domain import SYSTEM
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-MAX_BATCH = 128
 KEY_WAIT_SECONDS = 30.0
 KEY_POLL_SECONDS = 0.02
-
-
-class Lane:
-    """Requests wait here; one batch at a time runs `work` (a list in, a list of results out)."""
-
-    def __init__(self, name: str, work: Callable[[list], Awaitable[list]], max_batch: int = MAX_BATCH):
-        self.work, self.max_batch = work, max_batch
-        self.size = metrics.BATCH_SIZE.labels(name)
-        self.seconds = metrics.BATCH_SECONDS.labels(name)
-        self._waiting: list[tuple[Any, asyncio.Future]] = []
-        self._running = False
-
-    async def submit(self, item: Any) -> Any:
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((item, future))
-        if not self._running:
-            self._running = True
-            asyncio.get_running_loop().create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        try:
-            while self._waiting:
-                await asyncio.sleep(0)  # requests already in hand reach the lane first: no delay
-                batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-                await self._run(batch)
-        finally:
-            self._running = False
-
-    async def _run(self, batch: list[tuple[Any, asyncio.Future]]) -> None:
-        self.size.observe(len(batch))
-        try:
-            with self.seconds.time():
-                results = await self.work([item for item, _ in batch])
-        except Exception as exc:  # noqa: BLE001 - a request the batch code did not expect
-            if len(batch) == 1:
-                batch[0][1].done() or batch[0][1].set_exception(exc)
-                return
-            log.exception("a batch of %d failed; its requests run one by one", len(batch))
-            for one in batch:  # so one bad request cannot fail the others
-                await self._run([one])
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
-                future.set_result(result)
 
 
 class CheckoutLanes:

@@ -98,6 +98,10 @@ class BackgroundLoop:
         """Run `coroutine` on the loop and wait for its result (never from the loop itself)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._started()).result()
 
+    @property
+    def started(self) -> bool:
+        return self._loop is not None
+
     def _started(self) -> asyncio.AbstractEventLoop:
         with self._lock:
             if self._loop is None:

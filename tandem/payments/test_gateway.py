@@ -5,8 +5,9 @@ inside Tandem's transactions; idempotency keys honoured, so a call retried after
 the original answer; `TANDEM_TEST_GATEWAY_LATENCY_MS` makes every call as slow as a real one.
 
 A one-time card token is charged without any state: the answer depends only on the token,
-and the reference only on the idempotency key. Such operations are journalled by one writer
-thread in batches (one statement for all the calls in flight) before they are answered.
+and the reference only on the idempotency key. Such operations are journalled in batches
+(one statement for all the calls in flight, on the calling event loop's own connection)
+before they are answered.
 Vaulted cards, and captures, voids, refunds and confirmations, depend on earlier operations:
 they are decided in a transaction of their own.
 
@@ -19,19 +20,20 @@ they are decided in a transaction of their own.
 """
 
 import asyncio
-import concurrent.futures
 import hashlib
-import queue
 import secrets
-import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, String, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from tandem.batching import Lane
 from tandem.db import Base, BigId, insert_new_rows
 from tandem.payments.gateway import (
     GatewayResult,
@@ -86,10 +88,27 @@ class TestGateway:
     __test__ = False  # not a pytest test class
     name = "test"
 
-    def __init__(self, engine: Engine, *, latency_ms: float = 0.0):
+    def __init__(
+        self, engine: Engine, journal_engines: Callable[[], AsyncEngine], *, latency_ms: float = 0.0
+    ):
         self.engine = engine.execution_options(sqlite_begin="IMMEDIATE")
         self.latency = latency_ms / 1000
-        self.journal = Journal(self.engine)
+        self._new_engine = journal_engines
+        self._journals: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def journal(self) -> "Journal":
+        """The journal of the running event loop (connections belong to one loop)."""
+        loop = asyncio.get_running_loop()
+        journal = self._journals.get(loop)
+        if journal is None:
+            journal = self._journals[loop] = Journal(self._new_engine())
+        return journal
+
+    async def close_current(self) -> None:
+        """Let go of the running event loop's connections (its server is stopping)."""
+        journal = self._journals.pop(asyncio.get_running_loop(), None)
+        if journal is not None:
+            await journal.engine.dispose()
 
     async def vault(self, *, card_token: str) -> VaultedCard:
         if card_token not in TOKENS:
@@ -139,7 +158,7 @@ class TestGateway:
         if status is GatewayStatus.ERROR:
             return GatewayResult(status, None, message)  # not remembered: a retry tries again
         operation = Operation(key, kind, None, amount, currency, status, message)
-        return await self.journal.write(operation)
+        return await self.journal().write(operation)
 
     async def _stateful(self, decide, *args) -> GatewayResult:
         await self._travel()
@@ -311,84 +330,42 @@ class Operation:
 
 
 class Journal:
-    """One writer thread: the operations of every call in flight, in one statement, answered
-    once written (a remote provider records what it did before it says so)."""
+    """The operations of every call in flight, written with one statement and answered once
+    written (a remote provider records what it did before it says so)."""
 
-    BATCH = 500
-    IDLE_SECONDS = 2.0
-
-    def __init__(self, engine: Engine):
-        # PostgreSQL: one statement per batch, atomic by itself, without BEGIN and COMMIT round trips.
+    def __init__(self, engine: AsyncEngine):
         postgres = engine.dialect.name == "postgresql"
+        # PostgreSQL: one statement per batch, atomic by itself, without BEGIN and COMMIT round trips.
         self.engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._running = False
+        self.lane = Lane("gateway", self._write)
 
     async def write(self, operation: Operation) -> GatewayResult:
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        self._queue.put((operation, future))
-        self._wake()
-        return await asyncio.wrap_future(future)
+        return await self.lane.submit(operation)
 
-    def _wake(self) -> None:
-        with self._lock:
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._run, name="tandem-test-gateway", daemon=True).start()
+    async def _write(self, operations: list[Operation]) -> list[GatewayResult]:
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(lambda sync: _journalled(sync, operations))
 
-    def _run(self) -> None:
-        while True:
-            batch = self._next_batch()
-            if not batch:
-                return
-            try:
-                answers = self._write([operation for operation, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - the callers see it as a failed call
-                for _, future in batch:
-                    future.set_exception(exc)
-                continue
-            for (_, future), answer in zip(batch, answers, strict=True):
-                future.set_result(answer)
 
-    def _next_batch(self) -> list:
-        try:
-            batch = [self._queue.get(timeout=self.IDLE_SECONDS)]
-        except queue.Empty:
-            with self._lock:
-                if self._queue.empty():
-                    self._running = False
-                    return []
-            return self._next_batch()
-        while len(batch) < self.BATCH:
-            try:
-                batch.append(self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return batch
-
-    def _write(self, operations: list[Operation]) -> list[GatewayResult]:
-        now = datetime.now(UTC)
-        unique = {op.key: op for op in operations}
-        with self.engine.begin() as conn:
-            rows = [op.row(now) for op in unique.values()]
-            new = insert_new_rows(conn, Op, rows, keys=("idempotency_key",), returning=("idempotency_key",))
-            written = {row.idempotency_key for row in new}
-            known = {}
-            if len(written) < len(unique):  # replays of calls answered before: the stored answer
-                rows = conn.execute(
-                    select(Op.c.idempotency_key, Op.c.status, Op.c.reference, Op.c.message).where(
-                        Op.c.idempotency_key.in_(set(unique) - written)
-                    )
-                )
-                known = {
-                    r.idempotency_key: GatewayResult(GatewayStatus(r.status), r.reference, r.message)
-                    for r in rows
-                }
-        return [
-            known.get(op.key) or GatewayResult(op.status, reference_for(op.key), op.message)
-            for op in operations
-        ]
+def _journalled(conn, operations: list[Operation]) -> list[GatewayResult]:
+    now = datetime.now(UTC)
+    unique = {op.key: op for op in operations}
+    rows = [op.row(now) for op in unique.values()]
+    new = insert_new_rows(conn, Op, rows, keys=("idempotency_key",), returning=("idempotency_key",))
+    written = {row.idempotency_key for row in new}
+    known = {}
+    if len(written) < len(unique):  # replays of calls answered before: the stored answer
+        rows = conn.execute(
+            select(Op.c.idempotency_key, Op.c.status, Op.c.reference, Op.c.message).where(
+                Op.c.idempotency_key.in_(set(unique) - written)
+            )
+        )
+        known = {
+            r.idempotency_key: GatewayResult(GatewayStatus(r.status), r.reference, r.message) for r in rows
+        }
+    return [
+        known.get(op.key) or GatewayResult(op.status, reference_for(op.key), op.message) for op in operations
+    ]
 
 
 def _decide(token: str, previous_charges: int, off_session: bool) -> tuple[GatewayStatus, str]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tandem.caching import RECHECK_SECONDS
-from tandem.checkout.lanes import Lane
+from tandem.batching import Lane
 from tandem.db import insert_rows
 from tandem.liveness import STALE_AFTER, Heartbeat, ProcessBeat
 from tandem.payments.domain import Purpose
