@@ -215,7 +215,10 @@ def bench_flash_sale(
         float, typer.Option(min=0.0, max=0.99, help="Fraction of buyers who reserve and never pay.")
     ] = 0.1,
     http_workers: Annotated[
-        int | None, typer.Option(min=1, help="`tandem serve --workers` (default: 1 SQLite, 2 PostgreSQL).")
+        int | None,
+        typer.Option(
+            min=1, help="`tandem serve --workers` (default: 1 on SQLite; on PostgreSQL one per two cores)."
+        ),
     ] = None,
     reservation_seconds: Annotated[
         int, typer.Option(min=1, help="TANDEM_CHECKOUT_RESERVATION_SECONDS for this run.")

@@ -75,7 +75,16 @@ def every(seconds: float, sweep: Callable) -> Callable:
     return throttled
 
 
+def batch_handlers() -> dict:
+    """Jobs the worker may run many at a time, in one transaction."""
+    from tandem.notifications import tasks as notification_tasks
+
+    return {**notification_tasks.BATCH_HANDLERS}
+
+
 def build_worker(runtime, **options):
     from tandem.worker.runner import Worker
 
-    return Worker(runtime, handlers=job_handlers(), sweeps=sweeps(), **options)
+    return Worker(
+        runtime, handlers=job_handlers(), batch_handlers=batch_handlers(), sweeps=sweeps(), **options
+    )

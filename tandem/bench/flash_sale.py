@@ -86,9 +86,11 @@ class FlashSaleOptions:
 
     @property
     def workers(self) -> int:
+        """One HTTP worker per two cores by default: one process batches all of its buyers'
+        checkouts together, and PostgreSQL and the load generator need the other cores."""
         if self.http_workers is not None:
             return self.http_workers
-        return 1 if self.on_sqlite else 2
+        return 1 if self.on_sqlite else max(1, (os.cpu_count() or 2) // 2)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ import logging
 import time
 from datetime import datetime
 
+from sqlalchemy import select
+
 from tandem.db import UnitOfWork
 from tandem.notifications import domain
 from tandem.notifications.domain import DeliveryStatus, EmailStatus
@@ -17,35 +19,64 @@ from tandem.notifications.rendering import RenderedEmail
 from tandem.notifications.service import DELIVER_WEBHOOK, SEND_EMAIL, _schedule
 from tandem.notifications.smtp import SmtpError, build_message
 from tandem.notifications.webhooks import DeliveryResult, SecretBox, post
+from tandem.worker.service import BatchHandler
 
 log = logging.getLogger(__name__)
 
 
 def send_email(uow: UnitOfWork, payload: dict, now: datetime) -> None:
-    email = uow.session.get(Email, payload["email_id"])
-    if email is None or email.status != EmailStatus.PENDING:
-        return
-    try:
-        rendered = uow.ports.renderer.render(email.template, email.locale, email.context)
-    except Exception as exc:  # a template error does not fix itself: fail it visibly
-        log.exception("email %s cannot be rendered", email.id)
-        _record_email(uow, email.id, now, error=f"cannot render: {exc}", give_up=True)
-        return
-    _keep_rendering(email, rendered)
+    send_emails(uow, [payload], now)
+
+
+def send_emails(uow: UnitOfWork, payloads: list[dict], now: datetime) -> None:
+    """Jobs: render and send (or keep) emails; their outcomes commit with the jobs' done marks
+    (the worker commits). No transaction is open while the SMTP server talks: a worker that
+    dies meanwhile sends again (at least once)."""
+    ids = [payload["email_id"] for payload in payloads]
+    emails = list(
+        uow.session.scalars(
+            select(Email)
+            .where(Email.id.in_(ids), Email.status == EmailStatus.PENDING.value)
+            .order_by(Email.id)
+        )
+    )
+    rendered, broken = {}, {}
+    for email in emails:
+        try:
+            rendered[email.id] = uow.ports.renderer.render(email.template, email.locale, email.context)
+        except Exception as exc:  # a template error does not fix itself: fail it visibly
+            log.exception("email %s cannot be rendered", email.id)
+            broken[email.id] = f"cannot render: {exc}"
+    outcomes = _deliver(uow, [e for e in emails if e.id in rendered], rendered)
+    for email_id, error in broken.items():
+        _record_email(uow, email_id, now, error=error, give_up=True)
+    for email_id, (error, started) in outcomes.items():
+        _record_email(uow, email_id, now, error=error, started=started, rendered=rendered[email_id])
+
+
+def _deliver(uow: UnitOfWork, emails: list[Email], rendered: dict) -> dict[int, tuple[str | None, float]]:
+    """Send (or keep, without a mail server) each email: {id: (error, started)}; kept ones are
+    settled here."""
     mailer = uow.ports.mailer
     if mailer is None:
-        domain.move(email, EmailStatus.KEPT, domain.EMAIL_TRANSITIONS)
-        uow.commit()
-        return
-    email_id, message = email.id, build_message(email)
+        for email in emails:
+            _keep_rendering(email, rendered[email.id])
+            domain.move(email, EmailStatus.KEPT, domain.EMAIL_TRANSITIONS)
+        return {}
+    outgoing = []
+    for email in emails:
+        _keep_rendering(email, rendered[email.id])
+        outgoing.append((email.id, build_message(email)))
     uow.rollback()  # let go of the database while the SMTP server talks
-    started = time.monotonic()
-    try:
-        mailer.send(message)
-    except SmtpError as exc:
-        _record_email(uow, email_id, now, error=str(exc), started=started, rendered=rendered)
-        return
-    _record_email(uow, email_id, now, error=None, started=started, rendered=rendered)
+    outcomes = {}
+    for email_id, message in outgoing:
+        started = time.monotonic()
+        try:
+            mailer.send(message)
+            outcomes[email_id] = (None, started)
+        except SmtpError as exc:
+            outcomes[email_id] = (str(exc), started)
+    return outcomes
 
 
 def _keep_rendering(email: Email, rendered: RenderedEmail) -> None:
@@ -62,6 +93,7 @@ def _record_email(
     rendered: RenderedEmail | None = None,
     give_up: bool = False,
 ) -> None:
+    """Record one attempt in the caller's transaction."""
     email = uow.session.get(Email, email_id, with_for_update=True, populate_existing=True)
     if rendered:
         _keep_rendering(email, rendered)
@@ -85,7 +117,6 @@ def _record_email(
             domain.move(email, EmailStatus.FAILED, domain.EMAIL_TRANSITIONS)
         else:
             _schedule(uow.session, SEND_EMAIL, {"email_id": email.id}, email.store_id, now + delay)
-    uow.commit()
 
 
 def deliver_webhook(uow: UnitOfWork, payload: dict, now: datetime) -> None:
@@ -146,3 +177,6 @@ def _elapsed(started: float | None) -> int:
 
 
 HANDLERS = {SEND_EMAIL: send_email, DELIVER_WEBHOOK: deliver_webhook}
+# Kept emails (no mail server) commit by the batch; through a mail server each message commits
+# as soon as it is accepted, so a worker that dies resends at most the one in flight.
+BATCH_HANDLERS = {SEND_EMAIL: BatchHandler(send_emails, applies=lambda ports: ports.mailer is None)}

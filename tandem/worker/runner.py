@@ -18,11 +18,13 @@ from typing import Any
 from tandem.db import UnitOfWork
 from tandem.runtime import Runtime
 from tandem.worker import service
-from tandem.worker.service import ClaimedJob
+from tandem.worker.service import BatchHandler, ClaimedJob
 
 log = logging.getLogger(__name__)
 
 JobHandler = Callable[[UnitOfWork, dict[str, Any], datetime], None]
+
+
 Sweep = Callable[[Runtime, datetime], int]
 
 
@@ -32,6 +34,7 @@ class Worker:
         runtime: Runtime,
         *,
         handlers: dict[str, JobHandler],
+        batch_handlers: dict[str, BatchHandler] | None = None,
         sweeps: list[Sweep] = (),
         name: str | None = None,
         batch: int = 20,
@@ -39,6 +42,7 @@ class Worker:
     ):
         self.runtime = runtime
         self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
         self.sweeps = list(sweeps)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.batch = batch
@@ -48,8 +52,16 @@ class Worker:
         """Run what is due now; returns how much work was found."""
         now = self.runtime.clock.now()
         jobs = self._claim(now)
+        by_kind: dict[str, list[ClaimedJob]] = {}
         for job in jobs:
-            self._run(job)
+            by_kind.setdefault(job.kind, []).append(job)
+        for kind, same in by_kind.items():
+            batched = self.batch_handlers.get(kind)
+            if batched is not None and len(same) > 1 and batched.applies(self.runtime.ports()):
+                self._run_batch(batched, same)
+            else:
+                for job in same:
+                    self._run(job)
         return len(jobs) + sum(self._sweep(sweep) for sweep in self.sweeps)
 
     def run_until_idle(self, max_rounds: int = 100) -> int:
@@ -98,6 +110,23 @@ class Worker:
         except Exception as exc:
             log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
             self._record_failure(job, exc)
+
+    def _run_batch(self, handler: BatchHandler, jobs: list[ClaimedJob]) -> None:
+        """Jobs of one kind in one transaction, done marks included; if the batch fails, each
+        job runs alone (and fails, or retries, on its own)."""
+        try:
+            if any(job.attempts > job.max_attempts for job in jobs):
+                raise RuntimeError("a job kept interrupting its workers")
+            with self.runtime.uow() as uow:
+                now = self.runtime.clock.now()
+                ids = [job.id for job in jobs]
+                uow.before_commit(lambda s: service.finish_all(s, job_ids=ids, worker=self.name, now=now))
+                handler.run(uow, [job.payload for job in jobs], now)
+                uow.commit()
+        except Exception as exc:  # noqa: BLE001 - one by one, to tell which
+            log.warning("a batch of %d %s jobs failed (%s): one by one", len(jobs), jobs[0].kind, exc)
+            for job in jobs:
+                self._run(job)
 
     def _record_failure(self, job: ClaimedJob, exc: Exception) -> None:
         error = "".join(traceback.format_exception_only(exc)).strip()[:2000]

@@ -1,5 +1,6 @@
 """Scheduling jobs (inside the caller's transaction) and the worker's guarded claims."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,9 +8,17 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from tandem.db import insert_rows
+from tandem.db import UnitOfWork, insert_rows
 from tandem.worker.domain import JobStatus, backoff
 from tandem.worker.models import Job
+
+
+@dataclass(frozen=True)
+class BatchHandler:
+    """Runs many jobs of one kind in one transaction, when `applies` to the ports at hand."""
+
+    run: Callable[[UnitOfWork, list[dict[str, Any]], datetime], None]
+    applies: Callable[[Any], bool] = lambda ports: True
 
 
 class LeaseLost(Exception):
@@ -117,6 +126,18 @@ def finish(
     )
     if result.rowcount != 1:
         raise LeaseLost(job_id)
+
+
+def finish_all(session: Session, *, job_ids: list[int], worker: str, now: datetime) -> None:
+    """Close jobs this worker holds, with one statement; LeaseLost if any was taken over."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.locked_by == worker, Job.status == JobStatus.RUNNING.value)
+        .values(status=JobStatus.DONE.value, finished_at=now, locked_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(job_ids):
+        raise LeaseLost(job_ids)
 
 
 def retry_later(session: Session, *, job: ClaimedJob, worker: str, now: datetime, error: str) -> None:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
-from tandem.caching import RECHECK_SECONDS
 from tandem.batching import Lane
+from tandem.caching import RECHECK_SECONDS
 from tandem.db import insert_rows
 from tandem.liveness import STALE_AFTER, Heartbeat, ProcessBeat
 from tandem.payments.domain import Purpose

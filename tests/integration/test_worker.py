@@ -159,3 +159,39 @@ def _env(seconds: int) -> dict:
     import os
 
     return {**os.environ, "WORKER_SECONDS": str(seconds)}
+
+
+def test_jobs_of_one_kind_run_as_one_batch_with_their_done_marks(runtime, shop):
+    batches = []
+
+    def record_all(uow, payloads, now):
+        batches.append(len(payloads))
+        for payload in payloads:
+            _record(uow, payload, now)
+
+    _schedule(runtime, shop.store_id, 5)
+    worker = Worker(
+        runtime,
+        handlers={"test.record": _record},
+        batch_handlers={"test.record": jobs.BatchHandler(record_all)},
+    )
+    worker.run_until_idle()
+    assert batches == [5]
+    assert _effects(runtime) == {n: 1 for n in range(5)} and _statuses(runtime) == {"done": 5}
+
+
+def test_a_batch_that_fails_runs_its_jobs_one_by_one(runtime, shop):
+    def refuse_the_third(uow, payload, now):
+        if payload["n"] == 3:
+            raise ValueError("not this one")
+        _record(uow, payload, now)
+
+    def all_at_once(uow, payloads, now):
+        for payload in payloads:
+            refuse_the_third(uow, payload, now)
+
+    _schedule(runtime, shop.store_id, 5)
+    batched = {"test.record": jobs.BatchHandler(all_at_once)}
+    Worker(runtime, handlers={"test.record": refuse_the_third}, batch_handlers=batched).run_once()
+    assert _effects(runtime) == {0: 1, 1: 1, 2: 1, 4: 1}  # the batch's own writes were rolled back
+    assert _statuses(runtime) == {"done": 4, "pending": 1}  # the failed one waits for its retry
