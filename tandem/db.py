@@ -21,6 +21,9 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    literal,
+    literal_column,
+    select,
     text,
     values,
 )
@@ -185,6 +188,82 @@ def _json_insert(
     )
 
 
+def next_ids(session: Session, counts: dict) -> dict:
+    """Ids for the rows a batch is about to insert, taken with one statement before they are
+    written ({table: n} -> {table: [ids]}), so that writes need not wait for each other."""
+    wanted = {table: n for table, n in counts.items() if n}
+    if not wanted:
+        return {table: [] for table in counts}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = [
+            select(func.array_agg(func.nextval(f"{table.name}_id_seq")))
+            .select_from(func.generate_series(1, n))
+            .scalar_subquery()
+            for table, n in wanted.items()
+        ]
+        firsts = connection.execute(select(*columns)).one()
+        taken = {table: sorted(ids) for table, ids in zip(wanted, firsts, strict=True)}
+    else:  # one writer at a time: the next ids are the highest plus one, and on
+        tops = connection.execute(select(*(select(func.max(t.c.id)).scalar_subquery() for t in wanted))).one()
+        taken = {
+            table: list(range((top or 0) + 1, (top or 0) + 1 + n))
+            for (table, n), top in zip(wanted.items(), tops, strict=True)
+        }
+    return {table: taken.get(table, []) for table in counts}
+
+
+def insert_statement(session: Session, table, rows: list[dict]):
+    """One INSERT of many rows (dicts with the same keys, ids included) to send later (Writes)."""
+    if session.get_bind().dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        document = cast(bindparam(None, _json(rows), Text), JSON)
+        source = func.json_populate_recordset(literal_column(f'NULL::"{table.name}"'), document).table_valued(
+            *columns
+        )
+        return insert(table).from_select(columns, select(*(source.c[c] for c in columns)))
+    return insert(table).values(rows)
+
+
+class Writes:
+    """Statements whose results a transaction needs only at its end, sent in one round trip:
+    on PostgreSQL as one statement of data-modifying common table expressions, on SQLite
+    (no network between Tandem and its database) one after another. A write may expect a
+    number of rows: fewer means another transaction got there first, and `flush` raises."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[Any, int | None, type[Exception] | None]] = []
+
+    def add(self, statement, *, expect: int | None = None, refused: type[Exception] | None = None) -> None:
+        self._pending.append((statement, expect, refused))
+
+    def flush(self, session: Session) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        connection = session.connection()
+        if connection.dialect.name == "postgresql":
+            counts = _together(connection, pending)
+        else:
+            counts = [_rows_of(connection.execute(statement)) for statement, _, _ in pending]
+        for (_, expect, refused), count in zip(pending, counts, strict=True):
+            if expect is not None and count != expect:
+                raise refused()
+
+
+def _together(connection, pending) -> list[int]:
+    ctes = [statement.cte(f"w{i}") for i, (statement, _, _) in enumerate(pending)]
+    counted = [
+        select(func.count()).select_from(cte).scalar_subquery() if expect is not None else literal(0)
+        for cte, (_, expect, _) in zip(ctes, pending, strict=True)
+    ]
+    return list(connection.execute(select(*counted).add_cte(*ctes)).one())
+
+
+def _rows_of(result) -> int:
+    return len(result.all()) if result.returns_rows else result.rowcount
+
+
 def rows_table(session: Session, name: str, columns: list[tuple[str, Any]], rows: list[tuple]):
     """Literal rows as a table to join: one UPDATE ... FROM it changes many rows, each its own way."""
     if session.get_bind().dialect.name == "postgresql":
@@ -239,6 +318,7 @@ class UnitOfWork:
         self.finishers = ports.finishers
         self.caches = ports.caches
         self._sessions = sessions
+        self.writes = Writes()  # statements to send together, at the latest when committing
         self._before_commit: list[Callable[[Session], None]] = []
         self._after_commit: list[Callable[[], None]] = []
 
@@ -264,6 +344,7 @@ class UnitOfWork:
         self._after_commit.append(hook)
 
     def commit(self) -> None:
+        self.writes.flush(self.session)
         # Before-commit hooks stay armed until a commit that ran them succeeds.
         for hook in self._before_commit:
             hook(self.session)
@@ -275,6 +356,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self._after_commit.clear()
+        self.writes = Writes()
         self.session.rollback()
 
     def close(self) -> None:

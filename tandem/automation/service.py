@@ -91,8 +91,10 @@ def on_orders_placed(uow: UnitOfWork, event: order_events.OrdersPlaced) -> None:
         if placed.financial_status not in PAID:
             continue
         rules = uow.caches.store(uow.session, placed.store_id).rules
-        if rules and run_rules(uow, placed, event.at, rules):
-            placed.changed_by_followers = True
+        if rules:
+            event.stored()
+            if run_rules(uow, placed, event.at, rules):
+                placed.changed_by_followers = True
 
 
 def on_financial_status_changed(uow: UnitOfWork, event: order_events.OrderFinancialStatusChanged) -> None:

@@ -394,9 +394,10 @@ def settle(uow: UnitOfWork, batch: list[Paying], now: datetime) -> tuple[list[An
         if s.paying.tx is not None:
             s.settled = payments.settled_record(s.paying.tx, s.paying.result, now)
     _conclude(uow, known, now)
-    if not payments.settle_many(uow.session, [s.settled for s in known if s.settled is not None]):
-        raise SettledElsewhere
-    _store_claims(uow.session, items)
+    payments.settle_later(uow, [s.settled for s in known if s.settled is not None], SettledElsewhere)
+    done = [(s.paying.claim, s.answer.status, s.answer.body) for s in items if s.paying.claim is not None]
+    idempotency.finish_later(uow, done, KeyTakenOver)
+    uow.writes.flush(uow.session)  # everything in one round trip; a refusal rolls the batch back
     return [s.answer for s in items], [_reversal_call(s) for s in items if s.reversal is not None]
 
 
@@ -417,7 +418,7 @@ def _conclude(uow: UnitOfWork, items: list[_Settling], now: datetime) -> None:
         if s.settled is not None:
             s.settled.order_id = order.id
         s.answer = Answer(201, placed_order_json(session, order), order_id=order.id)
-    _mark_completed(session, placing_now, now)
+    _mark_completed(uow, placing_now, now)
     _reopen_failed(session, failed)
     for s in failed:
         s.answer = Answer.of_error(_payment_error(s.settled))
@@ -518,11 +519,12 @@ def _reversal_call(s: _Settling) -> GatewayCall:
     )
 
 
-def _mark_completed(session: Session, items: list[_Settling], now: datetime) -> None:
+def _mark_completed(uow: UnitOfWork, items: list[_Settling], now: datetime) -> None:
     """Paid checkouts go from completing to completed (nothing-due ones already are): both get
-    their order, with one statement."""
+    their order, with one statement sent with the transaction's writes."""
     if not items:
         return
+    session = uow.session
     table = Checkout.__table__
     completed = rows_table(
         session,
@@ -531,24 +533,15 @@ def _mark_completed(session: Session, items: list[_Settling], now: datetime) -> 
         [(s.paying.checkout.id, s.order.id, now, CheckoutStatus.COMPLETED.value) for s in items],
     )
     sources, _ = domain.guard(CheckoutEvent.PAYMENT_SUCCEEDED)
-    written = (
-        session.connection()
-        .execute(
-            update(table)
-            .where(
-                table.c.id == completed.c.id, table.c.status.in_([*sources, CheckoutStatus.COMPLETED.value])
-            )
-            .values(
-                status=completed.c.status,
-                order_id=completed.c.order_id,
-                completed_at=completed.c.completed_at,
-            )
-            .returning(table.c.id)
+    statement = (
+        update(table)
+        .where(table.c.id == completed.c.id, table.c.status.in_([*sources, CheckoutStatus.COMPLETED.value]))
+        .values(
+            status=completed.c.status, order_id=completed.c.order_id, completed_at=completed.c.completed_at
         )
-        .all()
+        .returning(table.c.id)
     )
-    if len(written) != len(items):
-        raise SettledElsewhere
+    uow.writes.add(statement, expect=len(items), refused=SettledElsewhere)
 
 
 def _reopen_failed(session: Session, failed: list[_Settling]) -> None:
@@ -566,12 +559,6 @@ def _payment_error(tx: TxRecord) -> PaymentFailed:
     if tx.status == TransactionStatus.AWAITING_CUSTOMER:
         return PaymentFailed("the card needs the customer's confirmation", code="requires_action")
     return PaymentFailed(f"payment declined: {tx.message}")
-
-
-def _store_claims(session: Session, items: list[_Settling]) -> None:
-    done = [(s.paying.claim, s.answer.status, s.answer.body) for s in items if s.paying.claim is not None]
-    if not idempotency.finish_many(session, done):
-        raise KeyTakenOver
 
 
 # -- the sweeper's end of a payment whose caller died (Purpose.CHECKOUT) -------------------------

@@ -19,7 +19,7 @@ from tandem.checkout.models import Checkout, CheckoutLine
 from tandem.checkout.records import CheckoutRecord, LineRecord, line_row
 from tandem.customers import service as customers
 from tandem.customers.models import Customer
-from tandem.db import UnitOfWork, any_of, insert_new_rows, insert_rows
+from tandem.db import UnitOfWork, any_of, insert_new_rows, insert_statement, next_ids
 from tandem.errors import InvalidInput, OutOfStock, TandemError
 from tandem.inventory import reservations
 from tandem.payments.gateway import VaultedCard
@@ -99,7 +99,7 @@ def reserve(uow: UnitOfWork, batch: list[NewCheckout], now: datetime) -> list[Ch
     """Create the checkouts that are valid and whose stock is there; the others get their error."""
     answers: list[CheckoutRecord | TandemError | None] = [None] * len(batch)
     drafts = _drafts(uow, batch, answers, now)
-    grants = reservations.grant(uow.session, [d.wants for d in drafts.values()], now)
+    grants = reservations.grant(uow.session, [d.wants for d in drafts.values()], now, uow=uow)
     kept = {}
     for (index, draft), granted in zip(drafts.items(), grants.granted, strict=True):
         if granted:
@@ -294,16 +294,25 @@ def _write(uow: UnitOfWork, drafts: list[_Draft], now: datetime) -> None:
                 gateway=uow.gateway.name,
                 now=now,
             ).id
-    ids = insert_rows(session, Checkout.__table__, [d.checkout.row() for d in drafts])
-    for draft, checkout_id in zip(drafts, ids, strict=True):
+    lines = [line for d in drafts for line in d.checkout.lines]
+    ids = next_ids(session, {Checkout.__table__: len(drafts), CheckoutLine.__table__: len(lines)})
+    for draft, checkout_id in zip(drafts, ids[Checkout.__table__], strict=True):
         draft.checkout.id = checkout_id
         for line in draft.checkout.lines:
             line.checkout_id = checkout_id
-    lines = [line for d in drafts for line in d.checkout.lines]
-    line_ids = insert_rows(session, CheckoutLine.__table__, [line_row(x) for x in lines])
-    for line, line_id in zip(lines, line_ids, strict=True):
+    for line, line_id in zip(lines, ids[CheckoutLine.__table__], strict=True):
         line.id = line_id
-    reservations.hold(session, [(d.checkout.id, d.wants, d.checkout.reserved_until) for d in drafts], now)
+    # Sent together with the stock change, in one round trip, while the stock row is ours.
+    uow.writes.add(
+        insert_statement(
+            session, Checkout.__table__, [{"id": d.checkout.id, **d.checkout.row()} for d in drafts]
+        )
+    )
+    uow.writes.add(
+        insert_statement(session, CheckoutLine.__table__, [{"id": x.id, **line_row(x)} for x in lines])
+    )
+    holds = [(d.checkout.id, d.wants, d.checkout.reserved_until) for d in drafts]
+    reservations.hold_later(uow, holds, now)
 
 
 def _customers_by_email(session: Session, checkouts: list[CheckoutRecord], now: datetime) -> None:

@@ -252,6 +252,17 @@ def finish_many(session: Session, finished: list[tuple[Claim, int, str]]) -> boo
     another request took a key over meanwhile (the caller rolls back)."""
     if not finished:
         return True
+    return len(session.connection().execute(_finishing(session, finished)).all()) == len(finished)
+
+
+def finish_later(uow, finished: list[tuple[Claim, int, str]], refused: type[Exception]) -> None:
+    """finish_many, sent with the transaction's writes; `refused` is raised then if another
+    request took a key over meanwhile."""
+    if finished:
+        uow.writes.add(_finishing(uow.session, finished), expect=len(finished), refused=refused)
+
+
+def _finishing(session: Session, finished: list[tuple[Claim, int, str]]):
     table = IdempotencyRecord.__table__
     done = rows_table(
         session,
@@ -259,25 +270,18 @@ def finish_many(session: Session, finished: list[tuple[Claim, int, str]]) -> boo
         [("id", BigInteger), ("owner", String), ("response_status", Integer), ("response_body", Text)],
         [(claim.record_id, claim.owner, status, body) for claim, status, body in finished],
     )
-    written = (
-        session.connection()
-        .execute(
-            update(table)
-            .where(
-                table.c.id == done.c.id,
-                table.c.owner == done.c.owner,
-                table.c.status == KeyStatus.STARTED.value,
-            )
-            .values(
-                status=KeyStatus.FINISHED.value,
-                response_status=done.c.response_status,
-                response_body=done.c.response_body,
-            )
-            .returning(table.c.id)
+    return (
+        update(table)
+        .where(
+            table.c.id == done.c.id, table.c.owner == done.c.owner, table.c.status == KeyStatus.STARTED.value
         )
-        .all()
+        .values(
+            status=KeyStatus.FINISHED.value,
+            response_status=done.c.response_status,
+            response_body=done.c.response_body,
+        )
+        .returning(table.c.id)
     )
-    return len(written) == len(finished)
 
 
 def peek(session: Session, *, store_id: int, key: str, now: datetime) -> StoredResponse | InProgress | None:

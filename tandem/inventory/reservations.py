@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from tandem.db import any_of, insert_rows
+from tandem.db import any_of, insert_rows, insert_statement
 from tandem.inventory import service as inventory
 from tandem.inventory.domain import ReservationStatus
 from tandem.inventory.models import InventoryLevel, Reservation
@@ -42,7 +42,9 @@ class Grants:
         return variant_id, wants[variant_id]
 
 
-def grant(session: Session, carts: list[Wants], now: datetime, *, reclaim_first: bool = False) -> Grants:
+def grant(
+    session: Session, carts: list[Wants], now: datetime, *, reclaim_first: bool = False, uow=None
+) -> Grants:
     """Allocate each cart's units if all of them are free, in arrival order. With
     `reclaim_first` (for callers that hold no stock row yet), lapsed reservations of these
     variants are reclaimed first, in the same transaction."""
@@ -72,7 +74,10 @@ def grant(session: Session, carts: list[Wants], now: datetime, *, reclaim_first:
         granted.append(ok)
     for v in variants:
         if delta := taken[v] - freed.get(v, 0):
-            inventory.change_allocated(session, variant_id=v, delta=delta)
+            if uow is not None:  # sent with the transaction's writes: the row is ours until it commits
+                inventory.change_allocated_later(uow, variant_id=v, delta=delta)
+            else:
+                inventory.change_allocated(session, variant_id=v, delta=delta)
     return Grants(granted, free)
 
 
@@ -117,7 +122,19 @@ def _reclaim(session: Session, variants: list[int], now: datetime) -> dict[int, 
 
 def hold(session: Session, holds: list[tuple[int, Wants, datetime]], now: datetime) -> None:
     """Reservation rows for granted carts: (checkout id, units, expires at), one statement."""
-    rows = [
+    rows = _hold_rows(holds, now)
+    if rows:
+        insert_rows(session, Reservation.__table__, rows)
+
+
+def hold_later(uow, holds: list[tuple[int, Wants, datetime]], now: datetime) -> None:
+    """hold, sent with the transaction's writes."""
+    if rows := _hold_rows(holds, now):
+        uow.writes.add(insert_statement(uow.session, Reservation.__table__, rows))
+
+
+def _hold_rows(holds: list[tuple[int, Wants, datetime]], now: datetime) -> list[dict]:
+    return [
         {
             "checkout_id": checkout_id,
             "variant_id": variant_id,
@@ -129,8 +146,6 @@ def hold(session: Session, holds: list[tuple[int, Wants, datetime]], now: dateti
         for checkout_id, wants, expires_at in holds
         for variant_id, units in sorted(wants.items())
     ]
-    if rows:
-        insert_rows(session, Reservation.__table__, rows)
 
 
 def convert(session: Session, checkout_ids: list[int]) -> dict[int, Wants]:

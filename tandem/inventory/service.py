@@ -74,10 +74,19 @@ def variants_with_expired_reservations(session: Session, *, now: datetime, limit
     return list(session.scalars(query))
 
 
+class StockInconsistent(RuntimeError):
+    """A guarded stock change found the row other than its lock promised."""
+
+
 def change_allocated(session: Session, *, variant_id: int, delta: int) -> None:
     """Allocate (or give back, if negative) units whose availability the caller checked under
     the row's lock."""
     _guarded_change(session, variant_id, allocated=delta)
+
+
+def change_allocated_later(uow, *, variant_id: int, delta: int) -> None:
+    """change_allocated, sent with the transaction's writes (the caller holds the row's lock)."""
+    uow.writes.add(_change(variant_id, 0, delta), expect=1, refused=StockInconsistent)
 
 
 def deallocate(session: Session, *, variant_id: int, quantity: int) -> None:
@@ -108,20 +117,23 @@ def restock(session: Session, *, variant_id: int, quantity: int) -> None:
 
 
 def _guarded_change(session: Session, variant_id: int, *, on_hand: int = 0, allocated: int = 0) -> None:
-    level = InventoryLevel
-    result = session.connection().execute(
+    if len(session.connection().execute(_change(variant_id, on_hand, allocated)).all()) != 1:
+        raise StockInconsistent(f"stock of variant {variant_id} would become inconsistent")
+
+
+def _change(variant_id: int, on_hand: int, allocated: int):
+    level = InventoryLevel.__table__
+    return (
         update(level)
         .where(
-            level.variant_id == variant_id,
-            level.on_hand + on_hand >= 0,
-            level.allocated + allocated >= 0,
-            level.allocated + allocated <= level.on_hand + on_hand,
+            level.c.variant_id == variant_id,
+            level.c.on_hand + on_hand >= 0,
+            level.c.allocated + allocated >= 0,
+            level.c.allocated + allocated <= level.c.on_hand + on_hand,
         )
-        .values(on_hand=level.on_hand + on_hand, allocated=level.allocated + allocated)
-        .execution_options(synchronize_session=False)
+        .values(on_hand=level.c.on_hand + on_hand, allocated=level.c.allocated + allocated)
+        .returning(level.c.variant_id)
     )
-    if result.rowcount != 1:
-        raise RuntimeError(f"stock of variant {variant_id} would become inconsistent")
 
 
 def figures(session: Session, variant_ids: Iterable[int], now: datetime) -> dict[int, StockFigures]:

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tandem.caching import config_changed
-from tandem.db import UnitOfWork, insert_rows
+from tandem.db import UnitOfWork, insert_rows, insert_statement, next_ids
 from tandem.errors import Conflict, InvalidInput, NotFound
 from tandem.notifications import domain
 from tandem.notifications.domain import DeliveryStatus, EmailStatus, Topic
@@ -89,6 +89,23 @@ def queue_emails(session: Session, rows: list[dict], *, now: datetime) -> None:
     ids = insert_rows(session, Email.__table__, rows)
     jobs.schedule_many(
         session,
+        [_job(SEND_EMAIL, {"email_id": i}, row["store_id"], now) for i, row in zip(ids, rows, strict=True)],
+        now=now,
+    )
+
+
+def queue_emails_later(uow: UnitOfWork, rows: list[dict], *, now: datetime) -> None:
+    """queue_emails, sent with the transaction's writes (ids taken beforehand)."""
+    if not rows:
+        return
+    ids = next_ids(uow.session, {Email.__table__: len(rows)})[Email.__table__]
+    uow.writes.add(
+        insert_statement(
+            uow.session, Email.__table__, [{"id": i, **r} for i, r in zip(ids, rows, strict=True)]
+        )
+    )
+    jobs.schedule_later(
+        uow,
         [_job(SEND_EMAIL, {"email_id": i}, row["store_id"], now) for i, row in zip(ids, rows, strict=True)],
         now=now,
     )

@@ -13,7 +13,7 @@ from tandem.notifications.service import (
     email_row,
     queue_deliveries,
     queue_email,
-    queue_emails,
+    queue_emails_later,
     queue_webhooks,
     staff_address,
 )
@@ -75,7 +75,7 @@ def orders_placed(uow, event: events.OrdersPlaced) -> None:
                 )
             )
         webhooks += _placed_webhooks(uow, order, config)
-    queue_emails(uow.session, emails, now=event.at)
+    queue_emails_later(uow, emails, now=event.at)
     queue_deliveries(uow.session, webhooks, now=event.at)
 
 

@@ -1,5 +1,6 @@
 """Facts other domains react to (notifications, supplier orders), published in-transaction."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,10 +11,13 @@ from tandem.timeline.domain import Actor
 @dataclass(frozen=True)
 class OrdersPlaced:
     """New orders, a batch at a time, as written (tandem.orders.placing.PlacedOrder records):
-    followers decide from them, and their caches, which orders concern them."""
+    followers decide from them, and their caches, which orders concern them. Their rows are
+    sent with the transaction's other writes: a follower that reads them from the database
+    calls `stored()` first."""
 
     orders: list
     at: datetime
+    stored: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)

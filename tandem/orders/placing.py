@@ -10,7 +10,7 @@ the batch and decide from the records and their caches which orders concern them
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tandem.db import UnitOfWork, insert_rows
+from tandem.db import UnitOfWork, insert_statement, next_ids
 from tandem.orders import domain
 from tandem.orders.domain import PaymentEvent
 from tandem.orders.events import OrdersPlaced
@@ -19,6 +19,7 @@ from tandem.payments.domain import TransactionKind
 from tandem.stores import numbers
 from tandem.timeline import service as timeline
 from tandem.timeline.domain import Actor, Change
+from tandem.timeline.models import Event
 from tandem.worker import service as jobs
 
 EXPIRE_AUTHORIZATION = "orders.expire_authorization"
@@ -111,25 +112,35 @@ class Placement:
 
 
 def place(uow: UnitOfWork, placements: list[Placement], now: datetime) -> list[PlacedOrder]:
-    """Write the orders, their lines and timelines; followers act in the same transaction."""
+    """Write the orders, their lines and timelines (sent with the transaction's other writes,
+    uow.writes); followers act in the same transaction."""
     if not placements:
         return []
     orders = _new_orders(uow, placements, now)
-    for order, p in zip(orders, placements, strict=True):
-        order.actor = p.actor
     changes = [_money_in(order, p.payment) for order, p in zip(orders, placements, strict=True)]
-    _insert_orders(uow, orders)
-    _insert_lines(uow, placements, orders)
-    _expire_authorizations(uow, orders, now)
     entries = [
-        (order.store_id, "order", order.id, change, p.actor)
+        (order.store_id, "order", order, change, p.actor)
         for order, p, order_changes in zip(orders, placements, changes, strict=True)
         for change in order_changes
     ]
-    by_id = {order.id: order for order in orders}
-    for entry in timeline.record_many(uow.session, entries, now):
-        by_id[entry.subject_id].events.append(entry)
-    uow.publish(OrdersPlaced(orders, now))
+    lines = sum(len(p.checkout.lines) for p in placements)
+    ids = next_ids(
+        uow.session, {Order.__table__: len(orders), LineItem.__table__: lines, Event.__table__: len(entries)}
+    )
+    for order, p, order_id in zip(orders, placements, ids[Order.__table__], strict=True):
+        order.id, order.actor = order_id, p.actor
+    _insert_orders(uow, orders)
+    _insert_lines(uow, placements, orders, iter(ids[LineItem.__table__]))
+    _expire_authorizations(uow, orders, now)
+    recorded = timeline.record_later(
+        uow,
+        [(store_id, kind, order.id, change, actor) for store_id, kind, order, change, actor in entries],
+        now,
+        ids[Event.__table__],
+    )
+    for (_, _, order, _, _), entry in zip(entries, recorded, strict=True):
+        order.events.append(entry)
+    uow.publish(OrdersPlaced(orders, now, stored=lambda: uow.writes.flush(uow.session)))
     return orders
 
 
@@ -170,10 +181,8 @@ def _new_orders(uow: UnitOfWork, placements: list[Placement], now: datetime) -> 
 
 
 def _insert_orders(uow: UnitOfWork, orders: list[PlacedOrder]) -> None:
-    rows = [{**{name: getattr(o, name) for name in ORDER_COLUMNS}, "tags": []} for o in orders]
-    ids = insert_rows(uow.session, Order.__table__, rows)
-    for order, order_id in zip(orders, ids, strict=True):
-        order.id = order_id
+    rows = [{"id": o.id, **{name: getattr(o, name) for name in ORDER_COLUMNS}, "tags": []} for o in orders]
+    uow.writes.add(insert_statement(uow.session, Order.__table__, rows))
 
 
 ORDER_COLUMNS = (
@@ -196,13 +205,12 @@ ORDER_COLUMNS = (
 )
 
 
-def _insert_lines(uow: UnitOfWork, placements: list[Placement], orders: list[PlacedOrder]) -> None:
-    pending: list[tuple[PlacedOrder, PlacedLine]] = []
+def _insert_lines(uow: UnitOfWork, placements: list[Placement], orders: list[PlacedOrder], ids) -> None:
     rows = []
     for order, p in zip(orders, placements, strict=True):
         for line in p.checkout.lines:
             placed = PlacedLine(
-                id=0,
+                id=next(ids),
                 variant_id=line.variant_id,
                 stock_variant_id=line.stock_variant_id,
                 product_title=line.product_title,
@@ -215,12 +223,11 @@ def _insert_lines(uow: UnitOfWork, placements: list[Placement], orders: list[Pla
                 wholesale_price=line.wholesale_price,
                 selling_plan_id=line.selling_plan_id,
             )
-            pending.append((order, placed))
-            rows.append({"order_id": order.id, "store_id": order.store_id, **_line_row(placed)})
-    ids = insert_rows(uow.session, LineItem.__table__, rows)
-    for (order, placed), line_id in zip(pending, ids, strict=True):
-        placed.id = line_id
-        order.line_items.append(placed)
+            order.line_items.append(placed)
+            rows.append(
+                {"id": placed.id, "order_id": order.id, "store_id": order.store_id, **_line_row(placed)}
+            )
+    uow.writes.add(insert_statement(uow.session, LineItem.__table__, rows))
 
 
 def _line_row(line: PlacedLine) -> dict:
@@ -269,8 +276,8 @@ def _money_in(order: PlacedOrder, payment) -> list[Change]:
 def _expire_authorizations(uow: UnitOfWork, orders: list[PlacedOrder], now: datetime) -> None:
     """An authorisation lapses after a while (the gateway will not capture it any more)."""
     expiry = now + timedelta(seconds=uow.settings.authorization_expiry_seconds)
-    jobs.schedule_many(
-        uow.session,
+    jobs.schedule_later(
+        uow,
         [
             {
                 "kind": EXPIRE_AUTHORIZATION,

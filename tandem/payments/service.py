@@ -169,9 +169,20 @@ def settled_record(tx: TxRecord, result: GatewayResult, now: datetime) -> TxReco
 
 def settle_many(session: Session, txs: list[TxRecord]) -> bool:
     """Write settled transactions (settled_record) with one statement, each only if it is still
-    pending; False if any was settled by someone else meanwhile (nothing is then written)."""
+    pending; False if any was settled by someone else meanwhile."""
     if not txs:
         return True
+    return len(session.connection().execute(_settling(session, txs)).all()) == len(txs)
+
+
+def settle_later(uow, txs: list[TxRecord], refused: type[Exception]) -> None:
+    """settle_many, sent with the transaction's writes; `refused` is raised then if any was
+    settled by someone else meanwhile."""
+    if txs:
+        uow.writes.add(_settling(uow.session, txs), expect=len(txs), refused=refused)
+
+
+def _settling(session: Session, txs: list[TxRecord]):
     table = PaymentTransaction.__table__
     settled = rows_table(
         session,
@@ -186,24 +197,19 @@ def settle_many(session: Session, txs: list[TxRecord]) -> bool:
         ],
         [(t.id, t.status, t.gateway_reference, t.message, t.processed_at, t.order_id) for t in txs],
     )
-    written = (
-        session.connection()
-        .execute(
-            update(table)
-            .where(table.c.id == settled.c.id, table.c.status == TransactionStatus.PENDING.value)
-            .values(
-                status=settled.c.status,
-                gateway_reference=settled.c.gateway_reference,
-                message=settled.c.message,
-                processed_at=settled.c.processed_at,
-                order_id=func.coalesce(cast(settled.c.order_id, BigInteger), table.c.order_id),
-                locked_until=None,
-            )
-            .returning(table.c.id)
+    return (
+        update(table)
+        .where(table.c.id == settled.c.id, table.c.status == TransactionStatus.PENDING.value)
+        .values(
+            status=settled.c.status,
+            gateway_reference=settled.c.gateway_reference,
+            message=settled.c.message,
+            processed_at=settled.c.processed_at,
+            order_id=func.coalesce(cast(settled.c.order_id, BigInteger), table.c.order_id),
+            locked_until=None,
         )
-        .all()
+        .returning(table.c.id)
     )
-    return len(written) == len(txs)
 
 
 def record_manual(

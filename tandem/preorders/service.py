@@ -144,6 +144,7 @@ def create_schedules(uow: UnitOfWork, event: order_events.OrdersPlaced) -> None:
     """New pre-orders get their payment schedules at once."""
     for placed in event.orders:
         if any(line.selling_plan_id for line in placed.line_items):
+            event.stored()
             schedule_balances(uow, placed, event.at)
             placed.changed_by_followers = True
 

@@ -98,6 +98,7 @@ def create_for_orders(uow: UnitOfWork, event: order_events.OrdersPlaced) -> None
     """New orders with a supplier's items get their supplier orders at once."""
     for placed in event.orders:
         if any(line.supplier_store_id for line in placed.line_items):
+            event.stored()
             create_for_order(uow, uow.session.get(Order, placed.id), placed.actor, event.at)
             placed.changed_by_followers = True
 

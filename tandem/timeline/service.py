@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.db import insert_rows
+from tandem.db import insert_rows, insert_statement
 from tandem.timeline.domain import Actor, Change
 from tandem.timeline.models import Event
 
@@ -63,25 +63,38 @@ class Entry:
     created_at: datetime
 
 
+def _event_row(
+    store_id: int, subject_type: str, subject_id: int, change: Change, actor: Actor, now: datetime
+) -> dict:
+    return {
+        "store_id": store_id,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "verb": change.verb,
+        "data": change.data,
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "created_at": now,
+    }
+
+
+def record_later(
+    uow, entries: list[tuple[int, str, int, Change, Actor]], now: datetime, ids: list[int]
+) -> list[Entry]:
+    """Entries whose ids were taken (db.next_ids), sent with the transaction's writes."""
+    rows = [{"id": entry_id, **_event_row(*entry, now)} for entry, entry_id in zip(entries, ids, strict=True)]
+    if rows:
+        uow.writes.add(insert_statement(uow.session, Event.__table__, rows))
+    return [Entry(**row) for row in rows]
+
+
 def record_many(
     session: Session, entries: list[tuple[int, str, int, Change, Actor]], now: datetime
 ) -> list[Entry]:
     """Many entries in one statement: (store_id, subject_type, subject_id, change, actor)."""
     if not entries:
         return []
-    rows = [
-        {
-            "store_id": store_id,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "verb": change.verb,
-            "data": change.data,
-            "actor_kind": actor.kind.value,
-            "actor_id": actor.id,
-            "actor_name": actor.name,
-            "created_at": now,
-        }
-        for store_id, subject_type, subject_id, change, actor in entries
-    ]
+    rows = [_event_row(*entry, now) for entry in entries]
     ids = insert_rows(session, Event.__table__, rows)
     return [Entry(id=i, **row) for i, row in zip(ids, rows, strict=True)]

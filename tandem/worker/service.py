@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from tandem.db import UnitOfWork, insert_rows
+from tandem.db import UnitOfWork, insert_rows, insert_statement
 from tandem.worker.domain import JobStatus, backoff
 from tandem.worker.models import Job
 
@@ -65,7 +65,11 @@ def schedule_many(session: Session, jobs: list[dict[str, Any]], *, now: datetime
     """Many jobs in one statement, each {kind, payload, run_at, store_id?, max_attempts?}."""
     if not jobs:
         return
-    rows = [
+    insert_rows(session, Job.__table__, _job_rows(jobs, now))
+
+
+def _job_rows(jobs: list[dict[str, Any]], now: datetime) -> list[dict]:
+    return [
         {
             "kind": job["kind"],
             "payload": job["payload"],
@@ -79,7 +83,12 @@ def schedule_many(session: Session, jobs: list[dict[str, Any]], *, now: datetime
         }
         for job in jobs
     ]
-    insert_rows(session, Job.__table__, rows)
+
+
+def schedule_later(uow: UnitOfWork, jobs: list[dict[str, Any]], *, now: datetime) -> None:
+    """schedule_many, sent with the transaction's writes (uow.writes)."""
+    if jobs:
+        uow.writes.add(insert_statement(uow.session, Job.__table__, _job_rows(jobs, now)))
 
 
 def claim_due(

@@ -15,10 +15,12 @@ from tests.conftest import TEST_SECRET
 from tests.support.api import ADDRESS
 from tests.support.live import TandemServer
 
-# What the batched path needs today. Alone: 22 statements, 3 commits (reserve, begin, settle).
-# A crowd of 100 measured 0.44 (PostgreSQL) and 0.75 (SQLite) statements per checkout and
-# 0.06 / 0.11 commits; the bounds leave room for a crowd that arrives in a few waves.
-ALONE = {"statements": 22, "commits": 3}
+# What the batched path needs today. Alone, on PostgreSQL: 15 statements and 3 commits (its
+# writes go in one statement per transaction); on SQLite, which has no network between it and
+# Tandem, 25 statements sent one after another. A crowd of 100 measured 0.30 (PostgreSQL) and
+# 0.50 (SQLite) statements per checkout and 0.06 commits; the bounds leave room for a crowd
+# that arrives in a few waves.
+ALONE = {"postgresql": {"statements": 15, "commits": 3}, "sqlite": {"statements": 25, "commits": 3}}
 CROWD = {"statements": 2, "commits": 0.25}
 
 
@@ -109,11 +111,12 @@ def _per_checkout(server: TandemServer, shop, variant_id: int, buyers: range) ->
     }
 
 
-def test_one_checkout_alone_costs_a_fixed_number_of_statements(server, shop):
+def test_one_checkout_alone_costs_a_fixed_number_of_statements(server, shop, database_url):
     variant = shop.product(quantity=10)
     asyncio.run(_crowd(server.url, shop.token, variant["id"], range(1)))  # caches and counters warm up
     cost = _per_checkout(server, shop, variant["id"], range(1, 2))
-    assert cost["statements"] <= ALONE["statements"] and cost["commits"] <= ALONE["commits"], cost
+    bound = ALONE["sqlite" if database_url.startswith("sqlite") else "postgresql"]
+    assert cost["statements"] <= bound["statements"] and cost["commits"] <= bound["commits"], cost
 
 
 def test_a_hundred_concurrent_checkouts_share_their_statements(server, shop):
