@@ -1,5 +1,6 @@
 """Process start-up: database preparation, the app factory for uvicorn, the worker thread."""
 
+import gc
 import logging
 import os
 import threading
@@ -24,10 +25,27 @@ def prepare_database(settings: Settings) -> None:
         engine.dispose()
 
 
+# Collect cyclic garbage after this many new objects instead of CPython's 700: a flash sale
+# allocates fast, and every collection pauses all requests (measured: p99 322 -> 191 ms).
+GC_FIRST_GENERATION = 50_000
+
+
 def app_factory():
     from tandem.api.app import create_app
 
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    tune_garbage_collector()
+    return app
+
+
+def tune_garbage_collector() -> None:
+    """For a serving process, once its code and app are loaded: what exists now stays for the
+    process's life, so it moves out of the collector's sight (gc.freeze), and collections
+    come less often."""
+    gc.collect()
+    gc.freeze()
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_GENERATION, second, third)
 
 
 def run_worker(settings: Settings, stop: threading.Event, *, own_process: bool = False) -> None:

@@ -12,7 +12,5 @@ def reclaim_lapsed_reservations(runtime: Runtime, now: datetime) -> int:
         variant_ids = inventory.variants_with_expired_reservations(uow.session, now=now, limit=100)
     units = 0
     for variant_id in sorted(variant_ids):
-        with runtime.uow() as uow:
-            units += inventory.reclaim_expired(uow.session, variant_id=variant_id, now=now)
-            uow.commit()
+        units += inventory.reclaim_expired_alone(runtime.database, variant_id=variant_id, now=now)
     return units

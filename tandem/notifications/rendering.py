@@ -91,6 +91,7 @@ def _environment(catalogs: Catalogs, locale: str, *, html: bool) -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the package: no stat() of their files per email
     )
     environment.install_gettext_translations(catalogs.get(locale), newstyle=True)
     environment.filters["money"] = lambda minor, currency: format_money(minor, currency, locale=locale)

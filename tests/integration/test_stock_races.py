@@ -6,6 +6,7 @@ import time
 
 import pytest
 from sqlalchemy import text, update
+from sqlalchemy.exc import IntegrityError
 
 from tandem.checkout import service as checkout
 from tandem.inventory import service as inventory
@@ -103,3 +104,32 @@ def test_a_buyer_finds_units_the_sweeper_freed_just_before_it(runtime, shop, lap
     outcome = {}
     _buy(runtime, shop.store_id, lapsed_unit, outcome)
     assert "checkout" in outcome
+
+
+def _reservation_statuses(runtime, variant_id):
+    with runtime.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            text("SELECT status FROM reservations WHERE variant_id = :v ORDER BY id"), {"v": variant_id}
+        )
+        return [row.status for row in rows]
+
+
+def test_the_sweeper_frees_lapsed_units_in_a_transaction_of_its_own(runtime, shop, lapsed_unit, clock):
+    assert inventory.reclaim_expired_alone(runtime.database, variant_id=lapsed_unit, now=clock.now()) == 1
+    assert _reservation_statuses(runtime, lapsed_unit) == ["expired"]
+    stock = shop.variant(lapsed_unit)
+    assert (stock["reserved"], stock["available"], stock["on_hand"]) == (0, 2, 2)
+    assert inventory.reclaim_expired_alone(runtime.database, variant_id=lapsed_unit, now=clock.now()) == 0
+    assert shop.variant(lapsed_unit)["available"] == 2
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_sweep_that_would_break_the_stock_changes_nothing(runtime, shop, lapsed_unit, clock):
+    """The stock row's CHECK constraints guard the one-statement sweep: all of it or nothing."""
+    with runtime.database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE inventory_levels SET allocated = 0 WHERE variant_id = :v"), {"v": lapsed_unit}
+        )
+    with pytest.raises(IntegrityError):
+        inventory.reclaim_expired_alone(runtime.database, variant_id=lapsed_unit, now=clock.now())
+    assert _reservation_statuses(runtime, lapsed_unit) == ["active"]
