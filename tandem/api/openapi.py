@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from tandem.notifications.domain import DeliveryStatus, EmailStatus, Topic
+from tandem.orders.domain import FinancialStatus, FulfillmentStatus, OrderStatus
+from tandem.orders.listing import SORTS, SPECIAL_FINANCIAL, SPECIAL_FULFILLMENT
 from tandem.suppliers.domain import SupplierOrderStatus
 
 API_PREFIX = "/api/v1"
@@ -62,6 +64,13 @@ QUERY_ENUMS: dict[tuple[str, str], type[StrEnum]] = {
     ("list_webhook_deliveries", "status"): DeliveryStatus,
     ("list_emails", "status"): EmailStatus,
 }
+# Filters that take one value or several separated by commas, or a tab name.
+QUERY_LISTS: dict[tuple[str, str], tuple[type[StrEnum], list[str]]] = {
+    ("list_orders", "financial_status"): (FinancialStatus, list(SPECIAL_FINANCIAL)),
+    ("list_orders", "fulfillment_status"): (FulfillmentStatus, list(SPECIAL_FULFILLMENT)),
+    ("list_orders", "status"): (OrderStatus, ["any"]),
+}
+ORDER_SORTS = [f"{sign}{name}" for name in SORTS for sign in ("-", "")]
 # (schema, property) -> enum, for request bodies.
 BODY_ENUMS: dict[tuple[str, str], type[StrEnum]] = {("WebhookIn", "topic"): Topic}
 
@@ -227,7 +236,16 @@ def _expanded(schemas: dict, node, depth: int) -> str:
 def _declare_enums(spec: dict, schemas: dict) -> None:
     for _, _, operation in _operations(spec):
         for parameter in operation.get("parameters", []):
-            enum = QUERY_ENUMS.get((operation.get("operationId"), parameter["name"]))
+            key = (operation.get("operationId"), parameter["name"])
+            if key in QUERY_LISTS:
+                enum, tabs = QUERY_LISTS[key]
+                parameter["description"] = (
+                    f"{' or '.join(tabs)}, or one or more of {', '.join(e.value for e in enum)}"
+                    " separated by commas"
+                )
+            if key == ("list_orders", "sort"):
+                parameter["schema"] = {**parameter["schema"], "enum": ORDER_SORTS}
+            enum = QUERY_ENUMS.get(key)
             if enum is not None:
                 parameter["schema"] = {
                     "anyOf": [{"type": "string", "enum": [e.value for e in enum]}, {"type": "null"}],
