@@ -6,7 +6,6 @@ the enums the services check by hand, readable operation ids, and a Swagger UI s
 the swagger-ui-bundle package so /docs works without internet access.
 """
 
-import re
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 
@@ -219,18 +218,25 @@ def _error_statuses(schemas: dict, path: str, method: str, operation: dict) -> l
 
 def _names_ids(schemas: dict, body: dict | None) -> bool:
     """A body that refers to other resources by id can name one that is not there (404)."""
-    if not body:
-        return False
-    return re.search(r'"\w+_ids?"', _expanded(schemas, body, depth=0)) is not None
+    names = _property_names(schemas, body or {}, seen=set())
+    return any(name.endswith(("_id", "_ids")) for name in names)
 
 
-def _expanded(schemas: dict, node, depth: int) -> str:
-    text = repr(node).replace("'", '"')
-    if depth > 3:
-        return text
-    for name in re.findall(r"#/components/schemas/(\w+)", text):
-        text += _expanded(schemas, schemas.get(name, {}), depth + 1)
-    return text
+def _property_names(schemas: dict, node, seen: set[str]) -> Iterator[str]:
+    """Every property name in a schema, following $refs once each."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _property_names(schemas, item, seen)
+    if not isinstance(node, dict):
+        return
+    ref = node.get("$ref", "").rsplit("/", 1)[-1]
+    if ref and ref not in seen:
+        seen.add(ref)
+        yield from _property_names(schemas, schemas.get(ref, {}), seen)
+    if isinstance(node.get("properties"), dict):
+        yield from node["properties"]
+    for value in node.values():
+        yield from _property_names(schemas, value, seen)
 
 
 def _declare_enums(spec: dict, schemas: dict) -> None:
