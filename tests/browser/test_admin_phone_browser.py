@@ -111,6 +111,7 @@ def test_on_a_phone_table_cells_carry_their_column_heading(chromium, demo_url):
 
 def test_on_a_desktop_the_navigation_stays_in_the_bar(chromium, demo_url):
     context, page = _logged_in(chromium, demo_url, RETAILER_EMAIL, {"width": 1280, "height": 900})
+    page.goto(f"{demo_url}/admin/orders")
     assert page.locator("nav.mainnav").is_visible()
     assert not page.locator("label.menu-button").is_visible()
     assert page.locator("table.orders-table thead").is_visible()
