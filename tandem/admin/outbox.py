@@ -48,6 +48,7 @@ def outbox_page(
                 uow, store_id=viewer.store_id, status=status or None, subscription_id=None, limit=100
             )
             addresses = service.addresses_of(uow, rows)
+        failed = service.failed_counts(uow, store_id=viewer.store_id)
     return render(
         request,
         "outbox.html",
@@ -57,6 +58,7 @@ def outbox_page(
         statuses=statuses,
         rows=rows,
         addresses=addresses,
+        failed=failed,
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from tandem.caching import config_changed
@@ -136,6 +136,18 @@ def _message_id(base_url: str) -> str:
 
 def _domain(base_url: str) -> str:
     return urlsplit(base_url).hostname or "tandem.invalid"
+
+
+def failed_counts(uow: UnitOfWork, *, store_id: int | None = None) -> dict[str, int]:
+    """How many emails and webhook deliveries gave up (of one store, or of all)."""
+    counts = {}
+    for kind, model in (("emails", Email), ("webhooks", WebhookDelivery)):
+        # A literal, not a parameter: the partial index on failed messages then applies.
+        query = select(func.count()).select_from(model).where(model.status == literal_column("'failed'"))
+        if store_id is not None:
+            query = query.where(model.store_id == store_id)
+        counts[kind] = uow.session.scalar(query)
+    return counts
 
 
 def list_emails(uow: UnitOfWork, *, store_id: int, status: str | None, limit: int) -> list[Email]:
