@@ -78,7 +78,7 @@ def email_html(request: Request, email_id: Id, viewer: ViewerDep) -> Response:
     with runtime_of(request).uow(read_only=True) as uow:
         email = service.get_email(uow, store_id=viewer.store_id, email_id=email_id)
         content = service.preview(uow, email)
-    return HTMLResponse(content.html, headers=EMAIL_FRAME_HEADERS)
+    return HTMLResponse(content.html if content else "", headers=EMAIL_FRAME_HEADERS)
 
 
 @router.post("/emails/{email_id}/resend")

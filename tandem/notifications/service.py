@@ -342,11 +342,15 @@ def attempts_of(
     )
 
 
-def preview(uow: UnitOfWork, email: Email) -> RenderedEmail:
-    """What the email says: as sent or kept, or rendered now if the worker has not yet."""
+def preview(uow: UnitOfWork, email: Email) -> RenderedEmail | None:
+    """What the email says: as sent or kept, or rendered now if the worker has not yet;
+    None if it cannot be rendered (its attempts say why)."""
     if email.subject is not None:
         return RenderedEmail(email.subject, email.text_body or "", email.html_body or "")
-    return uow.ports.renderer.render(email.template, email.locale, email.context)
+    try:
+        return uow.ports.renderer.render(email.template, email.locale, email.context)
+    except Exception:  # noqa: BLE001 - the worker records the error; the page still opens
+        return None
 
 
 def addresses_of(uow: UnitOfWork, deliveries: list[WebhookDelivery]) -> dict[int, str]:
