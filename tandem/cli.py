@@ -2,6 +2,7 @@
 
 import json
 import logging
+import signal
 import threading
 from typing import Annotated
 
@@ -106,6 +107,8 @@ def worker() -> None:
     settings = _settings()
     prepare_database(settings)
     stop = threading.Event()
+    # SIGTERM: finish the job in hand, give back anything else held, and exit.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         run_worker(settings, stop, own_process=True)
     except KeyboardInterrupt:

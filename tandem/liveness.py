@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tandem.db import Base
@@ -50,14 +50,26 @@ def is_dead(session, owner: str | None, now: datetime) -> bool:
     return beat is not None and beat < now - STALE_AFTER
 
 
+BeatTask = Callable[[Connection, datetime], None]
+
+
 class Heartbeat:
     """Beats for `owner` in a thread until stopped; a clean stop removes the row (its rows
-    are then taken over at once)."""
+    are then taken over at once). Tasks added with `also` run after each beat (e.g. the
+    worker renewing the leases of the jobs it holds), each in its own transaction."""
 
     def __init__(self, engine: Engine, owner: str, now: Callable[[], datetime]):
         self.engine, self.owner, self.now = engine, owner, now
+        self.tasks: list[BeatTask] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def also(self, task: BeatTask) -> None:
+        self.tasks.append(task)
+
+    def drop(self, task: BeatTask) -> None:
+        if task in self.tasks:
+            self.tasks.remove(task)
 
     def start(self) -> None:
         self._beat(first=True)
@@ -87,3 +99,6 @@ class Heartbeat:
                 )
             else:
                 conn.execute(update(ProcessBeat).where(ProcessBeat.owner == self.owner).values(beat_at=now))
+        for task in list(self.tasks):
+            with self.engine.begin() as conn:
+                task(conn, now)

@@ -9,6 +9,7 @@ directory when it starts several HTTP workers and the operator named none.
 import os
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -47,10 +48,47 @@ def count_database_work(engine: Engine, *, role: str, name: str = "tandem") -> N
         commits.inc()
 
 
-def exposition() -> bytes:
-    """The counters of every process sharing the multiprocess directory (or of this one)."""
+def exposition(figures: list[GaugeMetricFamily] = ()) -> bytes:
+    """The counters of every process sharing the multiprocess directory (or of this one),
+    then `figures` read from the database at this scrape."""
     if os.environ.get(MULTIPROCESS_DIR):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest()
+        counters = generate_latest(registry)
+    else:
+        counters = generate_latest()
+    return counters + _text(figures)
+
+
+def database_figures(jobs, failed: dict[str, int]) -> list[GaugeMetricFamily]:
+    """Gauges from the database, the same whichever process answers: the worker's jobs
+    (tandem.worker.service.JobFigures) and the outbox messages that gave up, by kind."""
+    states = GaugeMetricFamily("tandem_jobs", "Worker jobs due now, running, or failed", labels=["state"])
+    for state in ("due", "running", "failed"):
+        states.add_metric([state], getattr(jobs, state))
+    oldest = GaugeMetricFamily(
+        "tandem_jobs_oldest_due_age_seconds", "How long the oldest due job has been waiting"
+    )
+    oldest.add_metric([], jobs.oldest_due_seconds)
+    outbox = GaugeMetricFamily(
+        "tandem_outbox_failed_messages", "Emails and webhook deliveries that gave up", labels=["kind"]
+    )
+    for kind, count in failed.items():
+        outbox.add_metric([kind], count)
+    return [states, oldest, outbox]
+
+
+class _Figures:
+    def __init__(self, families: list[GaugeMetricFamily]):
+        self.families = families
+
+    def collect(self):
+        return self.families
+
+
+def _text(figures: list[GaugeMetricFamily]) -> bytes:
+    if not figures:
+        return b""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Figures(list(figures)))
+    return generate_latest(registry)

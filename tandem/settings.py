@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     auto_cancel_after_seconds: int = Field(1_209_600, ge=0)
     checkout_reservation_seconds: int = Field(600, ge=1)
     worker_poll_seconds: float = Field(1.0, gt=0)
+    # How long a job a worker claimed stays its own without news; the worker's heartbeat renews
+    # it every second while it works, so a killed worker's jobs are taken over within this time.
+    worker_lease_seconds: float = Field(30.0, ge=5, le=3600)
     webhook_allow_private_addresses: bool = False
     authorization_expiry_seconds: int = Field(7 * 24 * 3600, ge=1)
     database_pool_size: int = Field(10, ge=1)

@@ -82,9 +82,21 @@ def batch_handlers() -> dict:
     return {**notification_tasks.BATCH_HANDLERS}
 
 
+def failure_handlers() -> dict:
+    """Told when a job fails outside its handler's own bookkeeping (the outbox shows it)."""
+    from tandem.notifications import tasks as notification_tasks
+
+    return {**notification_tasks.FAILURE_HANDLERS}
+
+
 def build_worker(runtime, **options):
     from tandem.worker.runner import Worker
 
     return Worker(
-        runtime, handlers=job_handlers(), batch_handlers=batch_handlers(), sweeps=sweeps(), **options
+        runtime,
+        handlers=job_handlers(),
+        batch_handlers=batch_handlers(),
+        failure_handlers=failure_handlers(),
+        sweeps=sweeps(),
+        **options,
     )

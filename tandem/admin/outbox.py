@@ -48,6 +48,7 @@ def outbox_page(
                 uow, store_id=viewer.store_id, status=status or None, subscription_id=None, limit=100
             )
             addresses = service.addresses_of(uow, rows)
+        failed = service.failed_counts(uow, store_id=viewer.store_id)
     return render(
         request,
         "outbox.html",
@@ -57,6 +58,7 @@ def outbox_page(
         statuses=statuses,
         rows=rows,
         addresses=addresses,
+        failed=failed,
     )
 
 
@@ -76,7 +78,7 @@ def email_html(request: Request, email_id: Id, viewer: ViewerDep) -> Response:
     with runtime_of(request).uow(read_only=True) as uow:
         email = service.get_email(uow, store_id=viewer.store_id, email_id=email_id)
         content = service.preview(uow, email)
-    return HTMLResponse(content.html, headers=EMAIL_FRAME_HEADERS)
+    return HTMLResponse(content.html if content else "", headers=EMAIL_FRAME_HEADERS)
 
 
 @router.post("/emails/{email_id}/resend")

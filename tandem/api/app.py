@@ -83,13 +83,29 @@ def create_app(
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics_text():
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+        figures = await anyio.to_thread.run_sync(_database_figures, runtime)
+        return Response(metrics.exposition(figures), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def root():
         return RedirectResponse("/admin/orders")
 
     return app
+
+
+def _database_figures(runtime: Runtime) -> list:
+    """Jobs and outbox failures for /metrics; without a database, /metrics still answers."""
+    from tandem.notifications.service import failed_counts
+    from tandem.worker.service import job_figures
+
+    try:
+        with runtime.uow(read_only=True) as uow:
+            jobs = job_figures(uow.session, now=runtime.clock.now())
+            failed = failed_counts(uow)
+    except Exception:  # noqa: BLE001 - /readyz reports the database; the counters still help
+        log.warning("/metrics: the database figures could not be read", exc_info=True)
+        return []
+    return metrics.database_figures(jobs, {"email": failed["emails"], "webhook": failed["webhooks"]})
 
 
 def _list_hand_read_bodies(app: FastAPI, *models) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from tandem.caching import config_changed
@@ -136,6 +136,18 @@ def _message_id(base_url: str) -> str:
 
 def _domain(base_url: str) -> str:
     return urlsplit(base_url).hostname or "tandem.invalid"
+
+
+def failed_counts(uow: UnitOfWork, *, store_id: int | None = None) -> dict[str, int]:
+    """How many emails and webhook deliveries gave up (of one store, or of all)."""
+    counts = {}
+    for kind, model in (("emails", Email), ("webhooks", WebhookDelivery)):
+        # A literal, not a parameter: the partial index on failed messages then applies.
+        query = select(func.count()).select_from(model).where(model.status == literal_column("'failed'"))
+        if store_id is not None:
+            query = query.where(model.store_id == store_id)
+        counts[kind] = uow.session.scalar(query)
+    return counts
 
 
 def list_emails(uow: UnitOfWork, *, store_id: int, status: str | None, limit: int) -> list[Email]:
@@ -330,11 +342,15 @@ def attempts_of(
     )
 
 
-def preview(uow: UnitOfWork, email: Email) -> RenderedEmail:
-    """What the email says: as sent or kept, or rendered now if the worker has not yet."""
+def preview(uow: UnitOfWork, email: Email) -> RenderedEmail | None:
+    """What the email says: as sent or kept, or rendered now if the worker has not yet;
+    None if it cannot be rendered (its attempts say why)."""
     if email.subject is not None:
         return RenderedEmail(email.subject, email.text_body or "", email.html_body or "")
-    return uow.ports.renderer.render(email.template, email.locale, email.context)
+    try:
+        return uow.ports.renderer.render(email.template, email.locale, email.context)
+    except Exception:  # noqa: BLE001 - the worker records the error; the page still opens
+        return None
 
 
 def addresses_of(uow: UnitOfWork, deliveries: list[WebhookDelivery]) -> dict[int, str]:

@@ -81,7 +81,7 @@ def post(
         response = httpx.post(
             address, content=body.encode(), headers=headers, timeout=TIMEOUT, follow_redirects=False
         )
-    except (AddressRefused, httpx.HTTPError) as exc:
+    except Exception as exc:  # noqa: BLE001 - refused, unreachable, or a request httpx cannot make
         return DeliveryResult(False, None, f"{type(exc).__name__}: {exc}"[:1000], _ms(started))
     ok = 200 <= response.status_code < 300
     return DeliveryResult(

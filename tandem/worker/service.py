@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tandem.db import UnitOfWork, insert_rows, insert_statement
+from tandem.liveness import dead_owners
 from tandem.worker.domain import JobStatus, backoff
 from tandem.worker.models import Job
 
@@ -92,13 +94,23 @@ def schedule_later(uow: UnitOfWork, jobs: list[dict[str, Any]], *, now: datetime
 
 
 def claim_due(
-    session: Session, *, worker: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kind: str | None = None,
 ) -> list[ClaimedJob]:
-    """Take due jobs (and jobs whose worker died); SKIP LOCKED keeps workers apart."""
+    """Take due jobs (and jobs whose worker died: its lease ran out, or its process stopped
+    beating); SKIP LOCKED keeps workers apart."""
     due = or_(
         (Job.status == JobStatus.PENDING.value) & (Job.run_at <= now),
-        (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+        (Job.status == JobStatus.RUNNING.value)
+        & or_(Job.locked_until < now, Job.locked_by.in_(dead_owners(now))),
     )
+    if kind is not None:
+        due = due & (Job.kind == kind)
     candidates = (
         select(Job.id).where(due).order_by(Job.run_at, Job.id).limit(limit).with_for_update(skip_locked=True)
     )
@@ -115,6 +127,29 @@ def claim_due(
         .execution_options(synchronize_session=False)
     ).all()
     return [ClaimedJob(*row) for row in sorted(rows, key=lambda r: r.id)]
+
+
+def renew_leases(connection: Connection, *, worker: str, until: datetime) -> None:
+    """Extend the leases of the jobs `worker` holds (its heartbeat, while it works on them).
+    Rows another transaction has locked are skipped: they are being finished or taken over."""
+    jobs = Job.__table__
+    held = (
+        select(jobs.c.id)
+        .where(jobs.c.locked_by == worker, jobs.c.status == JobStatus.RUNNING.value)
+        .with_for_update(skip_locked=True)
+    )
+    connection.execute(update(jobs).where(jobs.c.id.in_(held.scalar_subquery())).values(locked_until=until))
+
+
+def release(session: Session, *, worker: str) -> int:
+    """Give back the jobs `worker` still holds (a clean shutdown): due again at once."""
+    result = session.execute(
+        update(Job)
+        .where(Job.locked_by == worker, Job.status == JobStatus.RUNNING.value)
+        .values(status=JobStatus.PENDING.value, locked_by=None, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def finish(
@@ -149,11 +184,11 @@ def finish_all(session: Session, *, job_ids: list[int], worker: str, now: dateti
         raise LeaseLost(job_ids)
 
 
-def retry_later(session: Session, *, job: ClaimedJob, worker: str, now: datetime, error: str) -> None:
-    """Put a failed attempt back with backoff, or give up after max_attempts."""
+def retry_later(session: Session, *, job: ClaimedJob, worker: str, now: datetime, error: str) -> bool:
+    """Put a failed attempt back with backoff, or give up after max_attempts (returns True)."""
     if job.attempts >= job.max_attempts:
         finish(session, job_id=job.id, worker=worker, now=now, status=JobStatus.FAILED, error=error)
-        return
+        return True
     session.execute(
         update(Job)
         .where(Job.id == job.id, Job.locked_by == worker, Job.status == JobStatus.RUNNING.value)
@@ -166,6 +201,7 @@ def retry_later(session: Session, *, job: ClaimedJob, worker: str, now: datetime
         )
         .execution_options(synchronize_session=False)
     )
+    return False
 
 
 def cancel_pending(session: Session, *, kind: str, dedupe_key: str) -> None:
@@ -175,3 +211,26 @@ def cancel_pending(session: Session, *, kind: str, dedupe_key: str) -> None:
         .values(status=JobStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class JobFigures:
+    due: int
+    running: int
+    failed: int
+    oldest_due_seconds: float
+
+
+def job_figures(session: Session, *, now: datetime) -> JobFigures:
+    """For /metrics: jobs due now, running and failed, and how long the oldest due one waits."""
+    pending, running, failed = JobStatus.PENDING.value, JobStatus.RUNNING.value, JobStatus.FAILED.value
+    due, oldest = session.execute(
+        select(func.count(), func.min(Job.run_at)).where(Job.status == pending, Job.run_at <= now)
+    ).one()
+    counts = dict(
+        session.execute(
+            select(Job.status, func.count()).where(Job.status.in_([running, failed])).group_by(Job.status)
+        ).all()
+    )
+    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
+    return JobFigures(due, counts.get(running, 0), counts.get(failed, 0), waited)

@@ -195,3 +195,120 @@ def test_a_batch_that_fails_runs_its_jobs_one_by_one(runtime, shop):
     Worker(runtime, handlers={"test.record": refuse_the_third}, batch_handlers=batched).run_once()
     assert _effects(runtime) == {0: 1, 1: 1, 2: 1, 4: 1}  # the batch's own writes were rolled back
     assert _statuses(runtime) == {"done": 4, "pending": 1}  # the failed one waits for its retry
+
+
+def _held(runtime) -> list[tuple[str, str | None]]:
+    with runtime.uow(read_only=True) as uow:
+        return [tuple(row) for row in uow.session.execute(select(Job.status, Job.locked_by).order_by(Job.id))]
+
+
+def test_a_worker_claims_only_the_job_it_runs_next(runtime, shop):
+    running_meanwhile = []
+
+    def record_and_look(uow, payload, now):
+        _record(uow, payload, now)
+        running_meanwhile.append([status for status, _ in _held(runtime)].count("running"))
+
+    _schedule(runtime, shop.store_id, 5)
+    Worker(runtime, handlers={"test.record": record_and_look}).run_until_idle()
+    assert running_meanwhile == [1, 1, 1, 1, 1]
+    assert _statuses(runtime) == {"done": 5}
+
+
+def test_the_lease_is_thirty_seconds_by_default_and_renewed_by_the_heartbeat(runtime, shop, clock):
+    _schedule(runtime, shop.store_id, 1)
+    worker = Worker(runtime, handlers={})
+    assert worker.lease == timedelta(seconds=30) and worker.name == runtime.owner
+    with runtime.uow() as uow:
+        jobs.claim_due(uow.session, worker=worker.name, now=clock.now(), lease=worker.lease, limit=1)
+        uow.commit()
+    clock.advance(seconds=25)
+    with runtime.database.engine.begin() as connection:  # what the heartbeat does every second
+        worker.renew_leases(connection, clock.now())
+    clock.advance(seconds=25)  # 50 s after the claim, 25 s after the renewal
+    other = Worker(runtime, handlers={"test.record": _record}, name="other")
+    assert other.run_once() == 0
+    clock.advance(seconds=6)  # the renewed lease ran out: the worker is gone
+    assert other.run_once() == 1
+    assert _effects(runtime) == {0: 1}
+
+
+def test_a_running_worker_renews_its_leases_with_each_beat(runtime, shop, clock):
+    import time
+
+    started = threading.Event()
+    proceed = threading.Event()
+
+    def slow(uow, payload, now):
+        started.set()
+        assert proceed.wait(10)
+        _record(uow, payload, now)
+
+    _schedule(runtime, shop.store_id, 1)
+    runtime.beat()
+    worker = Worker(runtime, handlers={"test.record": slow})
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run_forever, args=(stop,))
+    thread.start()
+    try:
+        assert started.wait(10)
+        clock.advance(seconds=100)  # far past the first lease
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _locked_until(runtime) != clock.now() + worker.lease:
+            time.sleep(0.1)
+        assert _locked_until(runtime) == clock.now() + worker.lease
+        assert Worker(runtime, handlers={}, name="other").run_once() == 0  # still this worker's
+    finally:
+        proceed.set()
+        stop.set()
+        thread.join(10)
+    assert _effects(runtime) == {0: 1} and _statuses(runtime) == {"done": 1}
+
+
+def _locked_until(runtime):
+    with runtime.uow(read_only=True) as uow:
+        return uow.session.scalar(select(Job.locked_until))
+
+
+def test_the_jobs_of_a_process_that_stopped_beating_are_taken_over_before_their_lease_ends(
+    runtime, shop, clock
+):
+    from tandem.liveness import ProcessBeat
+
+    _schedule(runtime, shop.store_id, 3)
+    with runtime.uow() as uow:
+        uow.session.add(ProcessBeat(owner="killed", started_at=clock.now(), beat_at=clock.now()))
+        jobs.claim_due(uow.session, worker="killed", now=clock.now(), lease=timedelta(seconds=30), limit=3)
+        uow.commit()
+    other = Worker(runtime, handlers={"test.record": _record}, name="other")
+    clock.advance(seconds=10)
+    assert other.run_once() == 0  # its last beat is 10 s old: not yet dead
+    clock.advance(seconds=1)
+    assert other.run_once() == 3  # 11 s: dead, though its leases run for 19 s more
+    assert _effects(runtime) == {0: 1, 1: 1, 2: 1}
+
+
+def test_a_stopped_worker_gives_back_the_jobs_it_holds_due_at_once(runtime, shop, clock):
+    _schedule(runtime, shop.store_id, 3)
+    worker = Worker(runtime, handlers={"test.record": _record}, name="leaving")
+    with runtime.uow() as uow:
+        jobs.claim_due(uow.session, worker="leaving", now=clock.now(), lease=worker.lease, limit=3)
+        uow.commit()
+    assert worker.release() == 3
+    assert _held(runtime) == [("pending", None)] * 3
+    assert Worker(runtime, handlers={"test.record": _record}, name="next").run_once() == 3  # no lease to wait
+    assert _effects(runtime) == {0: 1, 1: 1, 2: 1}
+
+
+def test_a_worker_told_to_stop_finishes_the_job_in_hand_and_claims_no_more(runtime, shop):
+    stop = threading.Event()
+
+    def record_then_stop(uow, payload, now):
+        _record(uow, payload, now)
+        stop.set()  # SIGTERM arrives while the first job runs
+
+    _schedule(runtime, shop.store_id, 4)
+    Worker(runtime, handlers={"test.record": record_then_stop}, name="leaving").run_forever(stop)
+    assert _effects(runtime) == {0: 1}
+    assert _statuses(runtime) == {"done": 1, "pending": 3}
+    assert {locked_by for status, locked_by in _held(runtime) if status == "pending"} == {None}
