@@ -29,6 +29,7 @@ from tandem.errors import TandemError
 from tandem.i18n.catalogs import LOCALES
 from tandem.i18n.labels import N_
 from tandem.orders.domain import HoldReason
+from tandem.paging import EVERYTHING
 from tandem.stores import service
 from tandem.stores.domain import PaymentCapture
 from tandem.stores.schemas import StoreOut
@@ -56,7 +57,8 @@ def time_zones() -> list[str]:
 def settings_page(request: Request, viewer: ViewerDep) -> Response:
     with runtime_of(request).uow(read_only=True) as uow:
         store = StoreOut.of(service.get_store(uow, store_id=viewer.store_id))
-        rules = [RuleOut.of(rule) for rule in automation.list_rules(uow, store_id=viewer.store_id)]
+        found = automation.list_rules(uow, store_id=viewer.store_id, page=EVERYTHING).items
+        rules = [RuleOut.of(rule) for rule in reversed(found)]  # in the order they run
     return render(
         request,
         "settings.html",

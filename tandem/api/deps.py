@@ -6,19 +6,20 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from tandem.api.errors import tandem_error_json
-from tandem.api.types import Id
+from tandem.api.types import Id, SearchText
 from tandem.auth.secrets import digest
 from tandem.auth.service import Caller, authenticate_token
 from tandem.checkout.lanes import CheckoutLanes
 from tandem.db import UnitOfWork
 from tandem.errors import TandemError
 from tandem.idempotency import service as idempotency
+from tandem.paging import PageRequest
 from tandem.runtime import Runtime
 
 
@@ -112,6 +113,14 @@ def json_body(model: type[BaseModel]) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=250, description="Items per page.")] = 50,
+    cursor: Annotated[SearchText | None, Query(description="The `next_cursor` of the previous page.")] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor or None)
+
+
+PageDep = Annotated[PageRequest, Depends(get_page)]
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
 Now = Annotated[datetime, Depends(get_now)]

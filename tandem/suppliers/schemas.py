@@ -245,6 +245,7 @@ class SupplierOrderOut(BaseModel):
 
 class SupplierOrderList(BaseModel):
     supplier_orders: list[SupplierOrderOut]
+    next_cursor: str | None = None
 
 
 def supplier_order_out(
