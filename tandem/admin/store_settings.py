@@ -46,6 +46,14 @@ EXPLAIN = {
     "payment_capture": N_("Choose automatic or manual capture. Nothing was saved."),
     "supplier_shipping_fee": N_("Enter a shipping fee such as 4.50. Nothing was saved."),
 }
+# Keyed by the invalid field too, for the refusal whose code it is.
+EXPLAIN_BY_CODE = {
+    "billing_card_required": {
+        "billing_card_token": N_(
+            "Automatic payments need a billing card: enter a card token beside the switch. Nothing was saved."
+        )
+    }
+}
 
 
 @cache
@@ -107,7 +115,8 @@ def save_settings(
     except TandemError as exc:
         if exc.status == 404:
             raise
-        return redirect(request, HERE, Flash("error", refusal(viewer, exc, EXPLAIN)))
+        explain = {**EXPLAIN, **EXPLAIN_BY_CODE.get(exc.code, {})}
+        return redirect(request, HERE, Flash("error", refusal(viewer, exc, explain)))
     saved = site_of(request).catalogs.get(new_locale).gettext(N_("The settings were saved."))
     return redirect(request, HERE, Flash("success", saved))
 
