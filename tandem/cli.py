@@ -183,6 +183,31 @@ def store_create(
     )
 
 
+@store_app.command("rotate-token")
+def store_rotate_token(
+    store_id: Annotated[int, typer.Option("--store-id", min=1, help="The store's id.")],
+    name: Annotated[str, typer.Option(help="Which of the store's named tokens to replace.")] = "default",
+) -> None:
+    """Replace a store's API token: the old one stops working at once; prints JSON with the new one."""
+    from tandem.errors import NotFound
+    from tandem.runtime import build_runtime
+    from tandem.serving import prepare_database
+    from tandem.stores import tokens
+
+    settings = _settings()
+    prepare_database(settings)
+    runtime = build_runtime(settings)
+    try:
+        with runtime.uow() as uow:
+            token = tokens.rotate_token(uow, store_id=store_id, name=name, now=runtime.clock.now())
+    except NotFound:
+        typer.echo(f"error: there is no store {store_id}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        runtime.close()
+    typer.echo(json.dumps({"store_id": store_id, "name": name, "api_token": token}, indent=2))
+
+
 def _option_of(message: str) -> str:
     """The service names API fields; the command's user knows them as options."""
     return message.replace("billing_card_token", "--billing-card-token")

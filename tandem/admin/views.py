@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from tandem.admin import connections, customers, outbox, preorders, store_settings, supplier_orders
+from tandem.admin import connections, customers, outbox, preorders, store_settings, supplier_orders, tokens
 from tandem.admin.deps import FormViewerDep, Viewer, ViewerDep, runtime_of
 from tandem.admin.pages import AdminSite, redirect, render, site_of
 from tandem.admin.routing import LOGIN, AdminRoute
@@ -56,6 +56,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(customers.router)
     app.include_router(connections.router)
     app.include_router(store_settings.router)
+    app.include_router(tokens.router)
     app.include_router(router)
 
 
