@@ -62,9 +62,11 @@ def serve(
 
     _share_metrics_between(workers)
 
+    from tandem.api.observing import configure_logging
     from tandem.serving import prepare_database, start_worker_thread
 
     settings = _settings()
+    configure_logging(settings.log_format)
     prepare_database(settings)
     stop = threading.Event()
     thread = None if no_worker else start_worker_thread(settings, stop)
@@ -80,7 +82,9 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
-            access_log=False,
+            access_log=False,  # Tandem logs each request itself with TANDEM_LOG_FORMAT=json
+            proxy_headers=True,
+            **({"forwarded_allow_ips": settings.forwarded_allow_ips} if settings.forwarded_allow_ips else {}),
         )
     finally:
         stop.set()
@@ -101,9 +105,11 @@ def _share_metrics_between(workers: int) -> None:
 @app.command()
 def worker() -> None:
     """Run the job worker (timers, payments, emails, webhooks) until interrupted."""
+    from tandem.api.observing import configure_logging
     from tandem.serving import prepare_database, run_worker
 
     settings = _settings()
+    configure_logging(settings.log_format)
     prepare_database(settings)
     stop = threading.Event()
     try:

@@ -5,12 +5,13 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from tandem import __version__, metrics
+from tandem import __version__, metrics, operations
 from tandem.api import errors
 from tandem.api.hot_routes import HotRoutes
+from tandem.api.observing import ObservedRequests
 from tandem.auth.service import TokenCache
 from tandem.checkout.lanes import LanesByLoop
 from tandem.checkout.schemas import CheckoutIn
@@ -64,6 +65,8 @@ def create_app(
         complete=checkout_api.complete_checkout,
         fastapi_app=app,
     )
+    # Outside HotRoutes: the checkout routes are counted and logged too.
+    app.add_middleware(ObservedRequests, json_logs=runtime.settings.log_format == "json")
     from tandem.admin.views import mount
 
     mount(app)
@@ -75,9 +78,19 @@ def create_app(
     def health():
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    def ready():
+        """Ready for traffic: the database answers and its schema is current."""
+        found = operations.readiness(runtime.database.engine)
+        if not found.ready:
+            return JSONResponse({"status": "unavailable", "reason": found.reason}, status_code=503)
+        return {"status": "ok", "revision": found.revision}
+
     @app.get("/metrics", include_in_schema=False)
-    async def metrics_text():
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+    def metrics_text():
+        with runtime.uow(read_only=True) as uow:
+            queues = operations.queue_figures(uow.session, runtime.clock.now())
+        return Response(metrics.exposition(queues), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def root():
