@@ -50,11 +50,10 @@ _request_children: dict[tuple[str, str, int], tuple] = {}
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count one answered request (the labelled children are looked up once per combination)."""
-    key = (method, route, status)
+    key = (method if method in METHODS else "other", route, status)
     children = _request_children.get(key)
     if children is None:
-        label = method if method in METHODS else "other"
-        children = (REQUESTS.labels(label, route, str(status)), REQUEST_SECONDS.labels(label, route))
+        children = (REQUESTS.labels(key[0], route, str(status)), REQUEST_SECONDS.labels(key[0], route))
         _request_children[key] = children
     children[0].inc()
     children[1].observe(seconds)
