@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from tandem.api.presenting import money, timestamp
 from tandem.api.types import Email, Id, Input, OptionalText, Quantity, Text
@@ -20,9 +20,17 @@ def _country(text: str) -> str:
     return code
 
 
+def _country_or_code(schema: dict) -> None:
+    """country_code is required unless `country` is given: the schema cannot say "one of", so it
+    requires neither (the server answers 422 naming country_code when both are missing)."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "country_code"]
+
+
 class Address(Input):
     """Shopify's fields: `name` or `first_name` + `last_name`; `country` (a name or code) or
     `country_code`. null is the same as leaving a field out."""
+
+    model_config = ConfigDict(json_schema_extra=_country_or_code)
 
     name: OptionalText | None = None
     first_name: OptionalText | None = None
