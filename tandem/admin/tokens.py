@@ -17,7 +17,7 @@ from tandem.stores import tokens
 
 router = APIRouter(prefix="/admin/tokens", include_in_schema=False, route_class=AdminRoute)
 HERE = "/admin/tokens"
-EXPLAIN = {"name": N_("Give the token a name of 1 to 100 characters. Nothing was saved.")}
+NAME_NEEDED = N_("Give the token a name of 1 to 100 characters. Nothing was saved.")
 
 
 @router.get("")
@@ -36,7 +36,7 @@ def create_token(
                 uow, store_id=viewer.store_id, name=name, now=runtime.clock.now()
             )
     except InvalidInput:
-        return _page(request, viewer, problem=viewer.gettext(EXPLAIN["name"]), status=422)
+        return _page(request, viewer, problem=viewer.gettext(NAME_NEEDED), status=422)
     # Shown in this answer only (no redirect, no cookie carries it): it is never shown again.
     return _page(request, viewer, new_token=secret, new_token_name=created.name, status=201)
 
