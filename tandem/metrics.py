@@ -14,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# An execution option: the operators' own reads (/metrics, /readyz) are not the service's work.
+UNCOUNTED = {"tandem_uncounted": True}
 
 STATEMENTS = Counter(
     "tandem_db_statements", "SQL statements sent to the database (BEGIN not counted)", ["role", "engine"]
@@ -65,7 +67,7 @@ def count_database_work(engine: Engine, *, role: str, name: str = "tandem") -> N
 
     @event.listens_for(engine, "before_cursor_execute")
     def _statement(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith("BEGIN"):
+        if not statement.startswith("BEGIN") and not conn.get_execution_options().get("tandem_uncounted"):
             statements.inc()
 
     @event.listens_for(engine, "commit")

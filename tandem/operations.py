@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from tandem.metrics import UNCOUNTED
 from tandem.migrate import head_revision
 from tandem.notifications.domain import DeliveryStatus, EmailStatus
 from tandem.notifications.models import Email, WebhookDelivery
@@ -34,7 +35,7 @@ def readiness(engine: Engine) -> Readiness:
     from alembic.runtime.migration import MigrationContext
 
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**UNCOUNTED) as connection:
             connection.execute(text("SELECT 1"))
             revision = MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
@@ -55,6 +56,7 @@ class QueueFigures:
 
 
 def queue_figures(session: Session, now: datetime) -> QueueFigures:
+    session.connection(execution_options=UNCOUNTED)
     due = session.execute(
         select(func.count(), func.min(Job.run_at)).where(Job.status == JobStatus.PENDING, Job.run_at <= now)
     ).one()
