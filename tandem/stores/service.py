@@ -140,13 +140,14 @@ def update_store(uow: UnitOfWork, *, store_id: int, changes: dict, now: datetime
         store.is_retailer = StoreKind.RETAILER in kinds
         store.is_supplier = StoreKind.SUPPLIER in kinds
         changes.setdefault("collective_automatic_payments", store.collective_automatic_payments)
+    changes = _validated(changes)
     if changes.get("collective_automatic_payments"):
         _refuse_automatic_payments_without_card(
             is_retailer=store.is_retailer,
             automatic_payments=True,
             has_billing_card=store.billing_card_reference is not None,
         )
-    for field, value in _validated(changes).items():
+    for field, value in changes.items():
         setattr(store, field, value)
     config_changed(uow, store_id)
     uow.commit()
