@@ -63,9 +63,11 @@ def serve(
 
     _share_metrics_between(workers)
 
+    from tandem.api.observing import configure_logging
     from tandem.serving import prepare_database, start_worker_thread
 
     settings = _settings()
+    configure_logging(settings.log_format)
     prepare_database(settings)
     stop = threading.Event()
     thread = None if no_worker else start_worker_thread(settings, stop)
@@ -81,7 +83,9 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
-            access_log=False,
+            access_log=False,  # Tandem logs each request itself with TANDEM_LOG_FORMAT=json
+            proxy_headers=True,
+            **({"forwarded_allow_ips": settings.forwarded_allow_ips} if settings.forwarded_allow_ips else {}),
         )
     finally:
         stop.set()
@@ -102,9 +106,11 @@ def _share_metrics_between(workers: int) -> None:
 @app.command()
 def worker() -> None:
     """Run the job worker (timers, payments, emails, webhooks) until interrupted."""
+    from tandem.api.observing import configure_logging
     from tandem.serving import prepare_database, run_worker
 
     settings = _settings()
+    configure_logging(settings.log_format)
     prepare_database(settings)
     stop = threading.Event()
     # SIGTERM: finish the job in hand, give back anything else held, and exit.
@@ -127,6 +133,12 @@ def store_create(
     automatic_payments: Annotated[
         bool, typer.Option("--automatic-payments", help="Enable collective automatic payments.")
     ] = False,
+    billing_card_token: Annotated[
+        str | None,
+        typer.Option(
+            help="Card token for the retailer's collective payments (needed with --automatic-payments)."
+        ),
+    ] = None,
     password: Annotated[str | None, typer.Option(help="Staff password (generated if omitted).")] = None,
 ) -> None:
     """Create a store; prints JSON with its id, API token and staff login."""
@@ -151,13 +163,14 @@ def store_create(
         timezone=timezone,
         payment_capture=PaymentCapture(capture),
         collective_automatic_payments=automatic_payments,
+        billing_card_token=billing_card_token,
         staff_password=password,
     )
     try:
         with runtime.uow() as uow:
             created = service.create_store(uow, new=new, now=runtime.clock.now())
     except InvalidInput as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {_option_of(exc.message)}", err=True)
         raise SystemExit(2) from None
     finally:
         runtime.close()
@@ -177,6 +190,36 @@ def store_create(
             indent=2,
         )
     )
+
+
+@store_app.command("rotate-token")
+def store_rotate_token(
+    store_id: Annotated[int, typer.Option("--store-id", min=1, help="The store's id.")],
+    name: Annotated[str, typer.Option(help="Which of the store's named tokens to replace.")] = "default",
+) -> None:
+    """Replace a store's API token: the old one stops working at once; prints JSON with the new one."""
+    from tandem.errors import NotFound
+    from tandem.runtime import build_runtime
+    from tandem.serving import prepare_database
+    from tandem.stores import tokens
+
+    settings = _settings()
+    prepare_database(settings)
+    runtime = build_runtime(settings)
+    try:
+        with runtime.uow() as uow:
+            token = tokens.rotate_token(uow, store_id=store_id, name=name, now=runtime.clock.now())
+    except NotFound:
+        typer.echo(f"error: there is no store {store_id}", err=True)
+        raise SystemExit(2) from None
+    finally:
+        runtime.close()
+    typer.echo(json.dumps({"store_id": store_id, "name": name, "api_token": token}, indent=2))
+
+
+def _option_of(message: str) -> str:
+    """The service names API fields; the command's user knows them as options."""
+    return message.replace("billing_card_token", "--billing-card-token")
 
 
 def _kinds_ok(kind: str) -> bool:

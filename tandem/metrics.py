@@ -14,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# An execution option: the operators' own reads (/metrics, /readyz) are not the service's work.
+UNCOUNTED = {"tandem_uncounted": True}
 
 STATEMENTS = Counter(
     "tandem_db_statements", "SQL statements sent to the database (BEGIN not counted)", ["role", "engine"]
@@ -33,6 +35,31 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128),
 )
 
+REQUESTS = Counter(
+    "tandem_http_requests",
+    "HTTP requests answered, by route template and status",
+    ["method", "route", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "tandem_http_request_seconds",
+    "How long HTTP requests took to answer, by route template",
+    ["method", "route"],
+    buckets=(0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_request_children: dict[tuple[str, str, int], tuple] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one answered request (the labelled children are looked up once per combination)."""
+    key = (method if method in METHODS else "other", route, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = (REQUESTS.labels(key[0], route, str(status)), REQUEST_SECONDS.labels(key[0], route))
+        _request_children[key] = children
+    children[0].inc()
+    children[1].observe(seconds)
+
 
 def count_database_work(engine: Engine, *, role: str, name: str = "tandem") -> None:
     """Count the statements and commits `engine` sends (its SQLAlchemy events)."""
@@ -40,7 +67,7 @@ def count_database_work(engine: Engine, *, role: str, name: str = "tandem") -> N
 
     @event.listens_for(engine, "before_cursor_execute")
     def _statement(conn, cursor, statement, parameters, context, executemany):
-        if not statement.startswith("BEGIN"):
+        if not statement.startswith("BEGIN") and not conn.get_execution_options().get("tandem_uncounted"):
             statements.inc()
 
     @event.listens_for(engine, "commit")
@@ -48,47 +75,49 @@ def count_database_work(engine: Engine, *, role: str, name: str = "tandem") -> N
         commits.inc()
 
 
-def exposition(figures: list[GaugeMetricFamily] = ()) -> bytes:
-    """The counters of every process sharing the multiprocess directory (or of this one),
-    then `figures` read from the database at this scrape."""
+def exposition(queues=None) -> bytes:
+    """The counters of every process sharing the multiprocess directory (or of this one), and
+    the queue figures read from the database for this scrape (tandem.operations.QueueFigures)."""
     if os.environ.get(MULTIPROCESS_DIR):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        counters = generate_latest(registry)
+        text = generate_latest(registry)
     else:
-        counters = generate_latest()
-    return counters + _text(figures)
+        text = generate_latest()
+    if queues is None:
+        return text
+    registry = CollectorRegistry()
+    registry.register(_QueueCollector(queues))
+    return text + generate_latest(registry)
 
 
-def database_figures(jobs, failed: dict[str, int]) -> list[GaugeMetricFamily]:
-    """Gauges from the database, the same whichever process answers: the worker's jobs
-    (tandem.worker.service.JobFigures) and the outbox messages that gave up, by kind."""
-    states = GaugeMetricFamily("tandem_jobs", "Worker jobs due now, running, or failed", labels=["state"])
-    for state in ("due", "running", "failed"):
-        states.add_metric([state], getattr(jobs, state))
-    oldest = GaugeMetricFamily(
-        "tandem_jobs_oldest_due_age_seconds", "How long the oldest due job has been waiting"
-    )
-    oldest.add_metric([], jobs.oldest_due_seconds)
-    outbox = GaugeMetricFamily(
-        "tandem_outbox_failed_messages", "Emails and webhook deliveries that gave up", labels=["kind"]
-    )
-    for kind, count in failed.items():
-        outbox.add_metric([kind], count)
-    return [states, oldest, outbox]
-
-
-class _Figures:
-    def __init__(self, families: list[GaugeMetricFamily]):
-        self.families = families
+class _QueueCollector:
+    def __init__(self, queues):
+        self.queues = queues
 
     def collect(self):
-        return self.families
-
-
-def _text(figures: list[GaugeMetricFamily]) -> bytes:
-    if not figures:
-        return b""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Figures(list(figures)))
-    return generate_latest(registry)
+        q = self.queues
+        yield GaugeMetricFamily(
+            "tandem_jobs_due", "Worker jobs whose time has come, not started yet", q.jobs_due
+        )
+        yield GaugeMetricFamily("tandem_jobs_running", "Worker jobs being run", q.jobs_running)
+        yield GaugeMetricFamily(
+            "tandem_jobs_failed", "Worker jobs that gave up after their attempts", q.jobs_failed
+        )
+        yield GaugeMetricFamily(
+            "tandem_jobs_oldest_due_age_seconds",
+            "How long the oldest due job has waited",
+            q.oldest_due_seconds,
+        )
+        for name, figures, help_text in (
+            ("tandem_outbox_failed", q.outbox_failed, "Emails and webhook deliveries that gave up"),
+            (
+                "tandem_outbox_retrying",
+                q.outbox_retrying,
+                "Emails and webhook deliveries failing, to be retried",
+            ),
+        ):
+            family = GaugeMetricFamily(name, help_text, labels=["kind"])
+            for kind, value in figures.items():
+                family.add_metric([kind], value)
+            yield family

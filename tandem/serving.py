@@ -32,8 +32,11 @@ GC_FIRST_GENERATION = 50_000
 
 def app_factory():
     from tandem.api.app import create_app
+    from tandem.api.observing import configure_logging
 
-    app = create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format)
+    app = create_app(settings)
     tune_garbage_collector()
     return app
 

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     worker_nice: int = Field(10, ge=0, le=19)
     # The built-in test gateway answers after this delay, as a remote provider would.
     test_gateway_latency_ms: float = Field(0.0, ge=0, le=60_000)
+    # `json`: one JSON object per log line, and one per HTTP request (with its X-Request-ID).
+    log_format: Literal["text", "json"] = "text"
+    # Proxies whose X-Forwarded-For/-Proto `tandem serve` believes (uvicorn's forwarded_allow_ips:
+    # comma-separated addresses or networks, "*" for any). Unset: uvicorn's default, 127.0.0.1.
+    forwarded_allow_ips: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -141,6 +141,7 @@ def make_store(runtime, client):
         locale: str = "en",
         currency: str = "EUR",
         automatic_payments: bool = False,
+        billing_card_token: str | None = None,
     ) -> StoreClient:
         n = next(counter)
         new = service.NewStore(
@@ -151,6 +152,9 @@ def make_store(runtime, client):
             locale=locale,
             payment_capture=PaymentCapture(capture),
             collective_automatic_payments=automatic_payments,
+            # A retailer cannot turn automatic payments on without a billing card (SPEC §2.1).
+            billing_card_token=billing_card_token
+            or ("tok_success" if automatic_payments and "retailer" in kind else None),
             staff_password="correct horse battery staple",
         )
         with runtime.uow() as uow:

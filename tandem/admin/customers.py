@@ -21,6 +21,7 @@ from tandem.db import UnitOfWork
 from tandem.i18n.labels import N_
 from tandem.orders.models import Order
 from tandem.orders.schemas import OrderSummary, summary_fields
+from tandem.paging import PageRequest
 
 router = APIRouter(prefix="/admin/customers", include_in_schema=False, route_class=AdminRoute)
 
@@ -43,7 +44,8 @@ class CardRow:
 @router.get("")
 def customers_page(request: Request, viewer: ViewerDep, q: Annotated[SearchText, Query()] = "") -> Response:
     with runtime_of(request).uow(read_only=True) as uow:
-        found = service.list_customers(uow, store_id=viewer.store_id, q=q or None, limit=LIST_SIZE)
+        page = PageRequest(limit=LIST_SIZE)
+        found = service.list_customers(uow, store_id=viewer.store_id, q=q or None, page=page).items
         rows = [(customer, _active_cards(customer)) for customer in found]
     return render(request, "customers.html", viewer=viewer, rows=rows, q=q, limit=LIST_SIZE)
 

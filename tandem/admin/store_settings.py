@@ -29,6 +29,7 @@ from tandem.errors import TandemError
 from tandem.i18n.catalogs import LOCALES
 from tandem.i18n.labels import N_
 from tandem.orders.domain import HoldReason
+from tandem.paging import EVERYTHING
 from tandem.stores import service
 from tandem.stores.domain import PaymentCapture
 from tandem.stores.schemas import StoreOut
@@ -45,6 +46,14 @@ EXPLAIN = {
     "payment_capture": N_("Choose automatic or manual capture. Nothing was saved."),
     "supplier_shipping_fee": N_("Enter a shipping fee such as 4.50. Nothing was saved."),
 }
+# Keyed by the invalid field too, for the refusal whose code it is.
+EXPLAIN_BY_CODE = {
+    "billing_card_required": {
+        "billing_card_token": N_(
+            "Automatic payments need a billing card: enter a card token beside the switch. Nothing was saved."
+        )
+    }
+}
 
 
 @cache
@@ -56,7 +65,8 @@ def time_zones() -> list[str]:
 def settings_page(request: Request, viewer: ViewerDep) -> Response:
     with runtime_of(request).uow(read_only=True) as uow:
         store = StoreOut.of(service.get_store(uow, store_id=viewer.store_id))
-        rules = [RuleOut.of(rule) for rule in automation.list_rules(uow, store_id=viewer.store_id)]
+        found = automation.list_rules(uow, store_id=viewer.store_id, page=EVERYTHING).items
+        rules = [RuleOut.of(rule) for rule in reversed(found)]  # in the order they run
     return render(
         request,
         "settings.html",
@@ -105,7 +115,8 @@ def save_settings(
     except TandemError as exc:
         if exc.status == 404:
             raise
-        return redirect(request, HERE, Flash("error", refusal(viewer, exc, EXPLAIN)))
+        explain = {**EXPLAIN, **EXPLAIN_BY_CODE.get(exc.code, {})}
+        return redirect(request, HERE, Flash("error", refusal(viewer, exc, explain)))
     saved = site_of(request).catalogs.get(new_locale).gettext(N_("The settings were saved."))
     return redirect(request, HERE, Flash("success", saved))
 

@@ -27,6 +27,7 @@ from tandem.api.types import Id
 from tandem.db import UnitOfWork
 from tandem.i18n.labels import N_
 from tandem.orders.schemas import OrderOut
+from tandem.paging import PageRequest
 from tandem.stores.models import Store
 from tandem.stores.service import get_store
 from tandem.suppliers import refunds, supplier_orders
@@ -82,8 +83,8 @@ def _incoming(uow: UnitOfWork, store_id: int, statuses: tuple[str, ...]) -> list
         supplier_order
         for status in statuses
         for supplier_order in supplier_orders.list_visible(
-            uow, store_id=store_id, status=status, limit=LIST_SIZE
-        )
+            uow, store_id=store_id, status=status, page=PageRequest(limit=LIST_SIZE)
+        ).items
         if supplier_order.supplier_store_id == store_id
     ]
     return sorted(found, key=lambda s: s.id, reverse=True)[:LIST_SIZE]

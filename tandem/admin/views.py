@@ -22,6 +22,7 @@ from tandem.admin import (
     preorders,
     store_settings,
     supplier_orders,
+    tokens,
 )
 from tandem.admin.deps import FormViewerDep, Viewer, ViewerDep, runtime_of
 from tandem.admin.pages import AdminSite, redirect, render, site_of
@@ -69,6 +70,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(customers.router)
     app.include_router(connections.router)
     app.include_router(store_settings.router)
+    app.include_router(tokens.router)
     app.include_router(router)
 
 

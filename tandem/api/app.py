@@ -5,13 +5,14 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from swagger_ui_bundle import swagger_ui_path
 
-from tandem import __version__, metrics
+from tandem import __version__, metrics, operations
 from tandem.api import errors, openapi
 from tandem.api.hot_routes import HotRoutes
+from tandem.api.observing import ObservedRequests
 from tandem.auth.service import TokenCache
 from tandem.checkout.lanes import LanesByLoop
 from tandem.checkout.schemas import CheckoutIn
@@ -70,6 +71,8 @@ def create_app(
         complete=checkout_api.complete_checkout,
         fastapi_app=app,
     )
+    # Outside HotRoutes: the checkout routes are counted and logged too.
+    app.add_middleware(ObservedRequests, json_logs=runtime.settings.log_format == "json")
     from tandem.admin.views import mount
 
     mount(app)
@@ -81,31 +84,34 @@ def create_app(
     def health():
         return {"status": "ok"}
 
+    @app.get("/readyz", include_in_schema=False)
+    def ready():
+        """Ready for traffic: the database answers and its schema is current."""
+        found = operations.readiness(runtime.database.engine)
+        if not found.ready:
+            return JSONResponse({"status": "unavailable", "reason": found.reason}, status_code=503)
+        return {"status": "ok", "revision": found.revision}
+
     @app.get("/metrics", include_in_schema=False)
     async def metrics_text():
-        figures = await anyio.to_thread.run_sync(_database_figures, runtime)
-        return Response(metrics.exposition(figures), media_type=CONTENT_TYPE_LATEST)
+        queues = await anyio.to_thread.run_sync(_queue_figures, runtime)
+        return Response(metrics.exposition(queues), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/", include_in_schema=False)
     def root():
-        return RedirectResponse("/admin/orders")
+        return RedirectResponse("/admin")
 
     return app
 
 
-def _database_figures(runtime: Runtime) -> list:
-    """Jobs and outbox failures for /metrics; without a database, /metrics still answers."""
-    from tandem.notifications.service import failed_counts
-    from tandem.worker.service import job_figures
-
+def _queue_figures(runtime: Runtime):
+    """Jobs and outbox for /metrics; without a database, /metrics still answers its counters."""
     try:
         with runtime.uow(read_only=True) as uow:
-            jobs = job_figures(uow.session, now=runtime.clock.now())
-            failed = failed_counts(uow)
+            return operations.queue_figures(uow.session, runtime.clock.now())
     except Exception:  # noqa: BLE001 - /readyz reports the database; the counters still help
-        log.warning("/metrics: the database figures could not be read", exc_info=True)
-        return []
-    return metrics.database_figures(jobs, {"email": failed["emails"], "webhook": failed["webhooks"]})
+        log.warning("/metrics: the queue figures could not be read", exc_info=True)
+        return None
 
 
 def _list_hand_read_bodies(app: FastAPI, *models) -> None:

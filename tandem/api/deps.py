@@ -1,25 +1,30 @@
 """Typed FastAPI dependencies, in one place."""
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, TypeVar
 
 import anyio.to_thread
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy.exc import OperationalError
 
 from tandem.api.errors import tandem_error_json
-from tandem.api.types import Id
+from tandem.api.types import Id, SearchText
 from tandem.auth.secrets import digest
-from tandem.auth.service import Caller, authenticate_token
+from tandem.auth.service import Caller, authenticate_token, record_token_use, token_use_unrecorded
 from tandem.checkout.lanes import CheckoutLanes
 from tandem.db import UnitOfWork
 from tandem.errors import TandemError
 from tandem.idempotency import service as idempotency
+from tandem.paging import PageRequest
 from tandem.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -63,9 +68,22 @@ async def caller_of(request: Request) -> Caller:
 
     def look_up() -> Caller:
         with runtime.uow(read_only=True) as uow:
-            return authenticate_token(uow, cache, token)
+            check = authenticate_token(uow, cache, token)
+        now = runtime.clock.now()
+        if token_use_unrecorded(check, now):
+            _record_use(runtime, check.caller.actor.id, now)
+        return check.caller
 
     return await anyio.to_thread.run_sync(look_up)
+
+
+def _record_use(runtime: Runtime, token_id: int, now: datetime) -> None:
+    """Best effort: a busy database does not turn a valid call away."""
+    try:
+        with runtime.uow() as uow:
+            record_token_use(uow, token_id=token_id, now=now)
+    except OperationalError as exc:
+        log.info("last use of API token %s not recorded: %s", token_id, exc.orig)
 
 
 def lanes_of(request: Request) -> CheckoutLanes:
@@ -115,6 +133,14 @@ def json_body(model: type[BaseModel]) -> dict:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
 
 
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=250, description="Items per page.")] = 50,
+    cursor: Annotated[SearchText | None, Query(description="The `next_cursor` of the previous page.")] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor or None)
+
+
+PageDep = Annotated[PageRequest, Depends(get_page)]
 UoW = Annotated[UnitOfWork, Depends(get_uow)]
 ReadUoW = Annotated[UnitOfWork, Depends(get_read_uow)]
 Now = Annotated[datetime, Depends(get_now)]

@@ -36,9 +36,11 @@ class HotRoutes:
         path = scope["path"]
         if path == "/api/v1/checkouts":
             scope["path_params"] = {}
+            scope["tandem.route"] = path  # the route's template, for /metrics and the logs
             return self.create
         if (match := COMPLETE.match(path)) is not None:
             scope["path_params"] = {"checkout_id": match.group(1)}
+            scope["tandem.route"] = "/api/v1/checkouts/{checkout_id}/complete"
             return self.complete
         return None
 

@@ -16,7 +16,12 @@ from tandem.timeline.domain import Actor, ActorKind
 
 SESSION_LIFETIME = timedelta(days=7)
 _DUMMY_HASH = hash_password("not a real password")
-TOKEN_CACHE_SECONDS = 30.0
+# A revoked or rotated token stops working within TOKEN_RECHECK_SECONDS in every process: past
+# that age, one request looks the token up again while the others keep the entry a little longer
+# (TOKEN_STALE_SECONDS), so a busy token costs one indexed read per second per process.
+TOKEN_RECHECK_SECONDS = 1.0
+TOKEN_STALE_SECONDS = 10.0
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -27,44 +32,89 @@ class Caller:
     actor: Actor
 
 
+@dataclass
+class _Seen:
+    caller: Caller
+    checked: float
+    rechecking: bool = False
+
+
 class TokenCache:
     """Valid tokens seen recently, so the checkout path does not look each one up."""
 
-    def __init__(self, ttl: float = TOKEN_CACHE_SECONDS):
-        self.ttl = ttl
-        self._entries: dict[str, tuple[float, Caller]] = {}
+    def __init__(self, recheck: float = TOKEN_RECHECK_SECONDS, stale: float = TOKEN_STALE_SECONDS):
+        self.recheck, self.stale = recheck, stale
+        self._entries: dict[str, _Seen] = {}
         self._lock = threading.Lock()
 
     def get(self, token_hash: str) -> Caller | None:
+        """The caller of a token checked recently; None: look it up (and `put` or `forget` it)."""
+        now = time.monotonic()
         with self._lock:
-            entry = self._entries.get(token_hash)
-        if entry and entry[0] > time.monotonic():
-            return entry[1]
-        return None
+            seen = self._entries.get(token_hash)
+            if seen is None:
+                return None
+            age = now - seen.checked
+            if age < self.recheck or (seen.rechecking and age < self.stale):
+                return seen.caller
+            seen.rechecking = True  # this request looks it up; the others wait no longer than `stale`
+            return None
 
     def put(self, token_hash: str, caller: Caller) -> None:
         with self._lock:
             if len(self._entries) > 10_000:
                 self._entries.clear()
-            self._entries[token_hash] = (time.monotonic() + self.ttl, caller)
+            self._entries[token_hash] = _Seen(caller, time.monotonic())
+
+    def forget(self, token_hash: str) -> None:
+        with self._lock:
+            self._entries.pop(token_hash, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
-def authenticate_token(uow: UnitOfWork, cache: TokenCache, token: str | None) -> Caller:
+@dataclass(frozen=True)
+class TokenCheck:
+    caller: Caller
+    last_used_at: datetime | None
+
+
+def authenticate_token(uow: UnitOfWork, cache: TokenCache, token: str | None) -> TokenCheck:
+    """Look a token up (callers ask `cache` first) and remember the answer in `cache`."""
     if not token:
         raise Unauthorized("missing API token: send Authorization: Bearer <token>")
     hashed = digest(token)
-    if caller := cache.get(hashed):
-        return caller
     row = uow.session.execute(
-        select(ApiToken.id, ApiToken.store_id, ApiToken.name).where(
+        select(ApiToken.id, ApiToken.store_id, ApiToken.name, ApiToken.last_used_at).where(
             ApiToken.token_hash == hashed, ApiToken.revoked_at.is_(None)
         )
     ).first()
     if row is None:
+        cache.forget(hashed)
         raise Unauthorized("invalid API token")
     caller = Caller(row.store_id, Actor(ActorKind.API, f"API token {row.name}", row.id))
     cache.put(hashed, caller)
-    return caller
+    return TokenCheck(caller, row.last_used_at)
+
+
+def token_use_unrecorded(check: TokenCheck, now: datetime) -> bool:
+    """Whether the token's last use, kept to the minute, is out of date."""
+    return check.last_used_at is None or now - check.last_used_at >= LAST_USED_PRECISION
+
+
+def record_token_use(uow: UnitOfWork, *, token_id: int, now: datetime) -> None:
+    """Keep when a token was last used (once a minute at most, whatever the processes)."""
+    uow.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            ApiToken.last_used_at.is_(None) | (ApiToken.last_used_at <= now - LAST_USED_PRECISION),
+        )
+        .values(last_used_at=now)
+    )
+    uow.commit()
 
 
 @dataclass(frozen=True)

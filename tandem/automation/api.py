@@ -1,6 +1,6 @@
 from fastapi import APIRouter, Response
 
-from tandem.api.deps import CallerDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, Now, PageDep, ReadUoW, UoW
 from tandem.api.types import Id
 from tandem.automation import service
 from tandem.automation.domain import VARIABLES, RuleAction
@@ -26,9 +26,10 @@ def create_rule(body: RuleIn, caller: CallerDep, uow: UoW, now: Now):
 
 
 @router.get("/automation_rules", response_model=RuleList)
-def list_rules(caller: CallerDep, uow: ReadUoW):
+def list_rules(caller: CallerDep, uow: ReadUoW, page: PageDep):
+    found = service.list_rules(uow, store_id=caller.store_id, page=page)
     return RuleList(
-        rules=[RuleOut.of(r) for r in service.list_rules(uow, store_id=caller.store_id)], variables=VARIABLES
+        rules=[RuleOut.of(r) for r in found.items], variables=VARIABLES, next_cursor=found.next_cursor
     )
 
 

@@ -50,4 +50,5 @@ class RuleOut(BaseModel):
 
 class RuleList(BaseModel):
     rules: list[RuleOut]
+    next_cursor: str | None = None
     variables: dict[str, str]  # what a condition may use

@@ -21,6 +21,7 @@ from tandem.orders import events as order_events
 from tandem.orders import service as orders
 from tandem.orders.domain import Action, CancelReason, FinancialStatus, HoldReason, allowed_actions
 from tandem.orders.models import Order
+from tandem.paging import Page, PageRequest, newest_first
 from tandem.timeline.domain import Actor, ActorKind, Change
 from tandem.worker import service as jobs
 
@@ -63,12 +64,9 @@ def create_rule(
     return rule
 
 
-def list_rules(uow: UnitOfWork, *, store_id: int) -> list[AutomationRule]:
-    return list(
-        uow.session.scalars(
-            select(AutomationRule).where(AutomationRule.store_id == store_id).order_by(AutomationRule.id)
-        )
-    )
+def list_rules(uow: UnitOfWork, *, store_id: int, page: PageRequest) -> Page[AutomationRule]:
+    query = select(AutomationRule).where(AutomationRule.store_id == store_id)
+    return newest_first(uow.session, query, AutomationRule.id, page)
 
 
 def delete_rule(uow: UnitOfWork, *, store_id: int, rule_id: int) -> None:

@@ -1,9 +1,9 @@
 from fastapi import APIRouter
 
-from tandem.api.deps import CallerDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, Now, PageDep, ReadUoW, UoW
 from tandem.api.types import Id
 from tandem.catalog import service
-from tandem.catalog.schemas import InventorySet, ProductIn, ProductOut, VariantOut
+from tandem.catalog.schemas import InventorySet, ProductIn, ProductList, ProductOut, VariantOut
 from tandem.stores.models import Store
 
 router = APIRouter(tags=["catalog"])
@@ -24,7 +24,18 @@ def create_product(body: ProductIn, caller: CallerDep, uow: UoW, now: Now):
     return product_out(uow, product, now)
 
 
-@router.get("/products/{product_id}", response_model=ProductOut)
+@router.get("/products", response_model=ProductList)
+def list_products(caller: CallerDep, uow: ReadUoW, now: Now, page: PageDep):
+    found = service.list_products(uow, store_id=caller.store_id, page=page)
+    variants = [v for product in found.items for v in product.variants]
+    stock, currency = service.stock_of(uow, variants, now), _currency(uow, caller.store_id)
+    return ProductList(
+        products=[ProductOut.of(p, stock, currency) for p in found.items], next_cursor=found.next_cursor
+    )
+
+
+# `:int`: /products/import (POST, tandem.suppliers.api) is not a product id, whatever the method.
+@router.get("/products/{product_id:int}", response_model=ProductOut)
 def get_product(product_id: Id, caller: CallerDep, uow: ReadUoW, now: Now):
     return product_out(uow, service.get_product(uow, store_id=caller.store_id, product_id=product_id), now)
 

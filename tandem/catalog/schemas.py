@@ -75,3 +75,8 @@ class ProductOut(BaseModel):
             vendor=product.vendor,
             variants=[VariantOut.of(v, stock.get(v.id), currency) for v in product.variants],
         )
+
+
+class ProductList(BaseModel):
+    products: list[ProductOut]
+    next_cursor: str | None = None

@@ -13,6 +13,7 @@ from tandem.errors import Conflict, NotFound
 from tandem.inventory import service as inventory
 from tandem.inventory.domain import StockFigures
 from tandem.money import parse_field
+from tandem.paging import Page, PageRequest, newest_first
 from tandem.stores.models import Store
 
 
@@ -81,6 +82,11 @@ def get_product(uow: UnitOfWork, *, store_id: int, product_id: int) -> Product:
     if product is None:
         raise NotFound("product not found")
     return product
+
+
+def list_products(uow: UnitOfWork, *, store_id: int, page: PageRequest) -> Page[Product]:
+    query = select(Product).options(selectinload(Product.variants)).where(Product.store_id == store_id)
+    return newest_first(uow.session, query, Product.id, page)
 
 
 def get_variant(uow: UnitOfWork, *, store_id: int, variant_id: int, now: datetime) -> VariantView:

@@ -1,29 +1,38 @@
 from typing import Annotated
 
-from babel import Locale
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from tandem.api.presenting import money, timestamp
 from tandem.api.types import Email, Id, Input, OptionalText, Quantity, Text
+from tandem.checkout.addresses import country_code_of, country_name, joined_name, split_name
 from tandem.checkout.models import Checkout
 
-# CLDR also lists groupings and placeholders (EU, UN, ZZ "Unknown Region"...): not countries.
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-_COUNTRIES = frozenset(
-    code
-    for code in Locale("en").territories
-    if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-)
 
-
-def _country(code: str) -> str:
-    code = code.upper()
-    if code not in _COUNTRIES:
+def _country_code(code: str) -> str:
+    if len(code) != 2 or (found := country_code_of(code)) is None:
         raise ValueError("must be an ISO 3166-1 alpha-2 country code")
+    return found
+
+
+def _country(text: str) -> str:
+    if (code := country_code_of(text)) is None:
+        raise ValueError("must be a country name in English or French, or an ISO 3166-1 alpha-2 code")
     return code
 
 
+def _country_or_code(schema: dict) -> None:
+    """country_code is required unless `country` is given: the schema cannot say "one of", so it
+    requires neither (the server answers 422 naming country_code when both are missing)."""
+    schema["required"] = [name for name in schema.get("required", []) if name != "country_code"]
+
+
 class Address(Input):
+    """Shopify's fields: `name` or `first_name` + `last_name`; `country` (a name or code) or
+    `country_code`. null is the same as leaving a field out."""
+
+    model_config = ConfigDict(json_schema_extra=_country_or_code)
+
+    name: OptionalText | None = None
     first_name: OptionalText | None = None
     last_name: OptionalText | None = None
     company: OptionalText | None = None
@@ -31,9 +40,33 @@ class Address(Input):
     address2: OptionalText | None = None
     city: Text
     province: OptionalText | None = None
+    province_code: OptionalText | None = None
     zip: Text
-    country_code: Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
+    country: Annotated[OptionalText | None, AfterValidator(lambda v: v and _country(v))] = None
+    country_code: Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country_code)]
     phone: OptionalText | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _country_code_from_country(cls, data):
+        if not isinstance(data, dict):
+            return data
+        country = data.get("country")
+        if data.get("country_code") is None and isinstance(country, str):
+            data = {**data, "country_code": country_code_of(country)}  # None: refused as `country`
+        if data.get("country_code") is None:
+            data = {k: v for k, v in data.items() if k != "country_code"}
+        return data
+
+    @model_validator(mode="after")
+    def _both_forms(self) -> "Address":
+        if self.country and self.country != self.country_code:
+            raise ValueError("country and country_code name different countries")
+        self.country = country_name(self.country_code)
+        if self.name and not (self.first_name or self.last_name):
+            self.first_name, self.last_name = split_name(self.name)
+        self.name = self.name or joined_name(self.first_name, self.last_name)
+        return self
 
 
 class CheckoutLineIn(Input):

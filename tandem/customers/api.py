@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tandem.api.deps import CallerDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, Now, PageDep, ReadUoW, UoW
 from tandem.api.types import Id, SearchText
 from tandem.customers import service
 from tandem.customers.schemas import (
@@ -26,11 +26,11 @@ def create_customer(body: CustomerIn, caller: CallerDep, uow: UoW, now: Now):
 def list_customers(
     caller: CallerDep,
     uow: ReadUoW,
+    page: PageDep,
     q: Annotated[SearchText | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=250)] = 50,
 ):
-    found = service.list_customers(uow, store_id=caller.store_id, q=q, limit=limit)
-    return CustomerList(customers=[CustomerOut.of(c) for c in found])
+    found = service.list_customers(uow, store_id=caller.store_id, q=q, page=page)
+    return CustomerList(customers=[CustomerOut.of(c) for c in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)

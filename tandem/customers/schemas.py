@@ -66,3 +66,4 @@ class CustomerOut(BaseModel):
 
 class CustomerList(BaseModel):
     customers: list[CustomerOut]
+    next_cursor: str | None = None

@@ -11,6 +11,7 @@ from tandem.customers.domain import PaymentMethodStatus, move_payment_method
 from tandem.customers.models import Customer, PaymentMethod
 from tandem.db import UnitOfWork
 from tandem.errors import Conflict, InvalidInput, NotFound
+from tandem.paging import Page, PageRequest, newest_first
 from tandem.payments.gateway import Gateway, InvalidCard, VaultedCard
 from tandem.timeline.domain import Actor
 
@@ -66,19 +67,16 @@ def get_customer(uow: UnitOfWork, *, store_id: int, customer_id: int) -> Custome
     return customer
 
 
-def list_customers(uow: UnitOfWork, *, store_id: int, q: str | None, limit: int) -> list[Customer]:
+def list_customers(uow: UnitOfWork, *, store_id: int, q: str | None, page: PageRequest) -> Page[Customer]:
     query = (
-        select(Customer)
-        .options(selectinload(Customer.payment_methods))
-        .where(Customer.store_id == store_id)
-        .order_by(Customer.id.desc())
+        select(Customer).options(selectinload(Customer.payment_methods)).where(Customer.store_id == store_id)
     )
     if q:
         pattern = f"%{q.strip().lower()}%"
         query = query.where(
             func.lower(Customer.email + " " + func.coalesce(Customer.last_name, "")).like(pattern)
         )
-    return list(uow.session.scalars(query.limit(limit)))
+    return newest_first(uow.session, query, Customer.id, page)
 
 
 def add_payment_method(

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from tandem.api.deps import CallerDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, Now, PageDep, ReadUoW, UoW
 from tandem.api.types import Id, SearchText
 from tandem.notifications import service
 from tandem.notifications.schemas import (
@@ -29,10 +29,9 @@ def create_webhook(body: WebhookIn, caller: CallerDep, uow: UoW, now: Now):
 
 
 @router.get("/webhooks", response_model=WebhookList)
-def list_webhooks(caller: CallerDep, uow: ReadUoW):
-    return WebhookList(
-        webhooks=[WebhookOut.of(s) for s in service.list_subscriptions(uow, store_id=caller.store_id)]
-    )
+def list_webhooks(caller: CallerDep, uow: ReadUoW, page: PageDep):
+    found = service.list_subscriptions(uow, store_id=caller.store_id, page=page)
+    return WebhookList(webhooks=[WebhookOut.of(s) for s in found.items], next_cursor=found.next_cursor)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204)

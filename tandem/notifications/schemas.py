@@ -32,6 +32,7 @@ class CreatedWebhookOut(WebhookOut):
 
 class WebhookList(BaseModel):
     webhooks: list[WebhookOut]
+    next_cursor: str | None = None
 
 
 class DeliveryOut(BaseModel):

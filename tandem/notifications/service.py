@@ -18,6 +18,7 @@ from tandem.notifications.domain import DeliveryStatus, EmailStatus, Topic
 from tandem.notifications.models import DeliveryAttempt, Email, WebhookDelivery, WebhookSubscription
 from tandem.notifications.rendering import TEMPLATES, RenderedEmail
 from tandem.notifications.webhooks import AddressRefused, SecretBox, check_address
+from tandem.paging import Page, PageRequest, newest_first
 from tandem.stores.models import Store
 from tandem.worker import service as jobs
 
@@ -202,14 +203,11 @@ def create_subscription(
     return subscription, secret
 
 
-def list_subscriptions(uow: UnitOfWork, *, store_id: int) -> list[WebhookSubscription]:
-    return list(
-        uow.session.scalars(
-            select(WebhookSubscription)
-            .where(WebhookSubscription.store_id == store_id, WebhookSubscription.deleted_at.is_(None))
-            .order_by(WebhookSubscription.id)
-        )
+def list_subscriptions(uow: UnitOfWork, *, store_id: int, page: PageRequest) -> Page[WebhookSubscription]:
+    query = select(WebhookSubscription).where(
+        WebhookSubscription.store_id == store_id, WebhookSubscription.deleted_at.is_(None)
     )
+    return newest_first(uow.session, query, WebhookSubscription.id, page)
 
 
 def delete_subscription(uow: UnitOfWork, *, store_id: int, subscription_id: int, now: datetime) -> None:

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 
 from tandem.api.presenting import money, timestamp
 from tandem.api.types import Amount, Id, Input, LongText, OptionalText, Quantity, Url
+from tandem.checkout.addresses import presented
 from tandem.orders import domain
 from tandem.orders.domain import CancelReason, HoldReason
 from tandem.orders.models import Fulfillment, FulfillmentHold, LineItem, Notice, Order, Refund
@@ -278,7 +279,7 @@ def order_out_of(order, *, transactions, notices, supplier_orders, payment_sched
         ),
         cancel_reason=order.cancel_reason,
         cancelled_at=timestamp(order.cancelled_at),
-        shipping_address=order.shipping_address,
+        shipping_address=presented(order.shipping_address),
         note=order.note,
         tags=order.tags,
         line_items=[line_item_out(li, cur) for li in order.line_items],

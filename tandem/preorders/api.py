@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from tandem.api.deps import CallerDep, IdempotentDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, IdempotentDep, Now, PageDep, ReadUoW, UoW
 from tandem.api.types import Id
 from tandem.orders.service import get_order
 from tandem.preorders import charging, schedules, service
@@ -40,9 +40,11 @@ def create_selling_plan(body: SellingPlanIn, caller: CallerDep, uow: UoW, now: N
 
 
 @router.get("/selling_plans", response_model=SellingPlanList)
-def list_selling_plans(caller: CallerDep, uow: ReadUoW):
-    plans = service.list_plans(uow, store_id=caller.store_id)
-    return SellingPlanList(selling_plans=[_plan_out(uow, p) for p in plans])
+def list_selling_plans(caller: CallerDep, uow: ReadUoW, page: PageDep):
+    plans = service.list_plans(uow, store_id=caller.store_id, page=page)
+    return SellingPlanList(
+        selling_plans=[_plan_out(uow, p) for p in plans.items], next_cursor=plans.next_cursor
+    )
 
 
 @router.get("/selling_plans/{plan_id}", response_model=SellingPlanOut)

@@ -48,6 +48,7 @@ class SellingPlanOut(BaseModel):
 
 class SellingPlanList(BaseModel):
     selling_plans: list[SellingPlanOut]
+    next_cursor: str | None = None
 
 
 def selling_plan_out(plan: SellingPlan, currency: str) -> SellingPlanOut:

@@ -13,6 +13,7 @@ from tandem.db import UnitOfWork
 from tandem.errors import InvalidInput, NotFound
 from tandem.money import parse_field
 from tandem.orders import events as order_events
+from tandem.paging import Page, PageRequest, newest_first
 from tandem.preorders import domain
 from tandem.preorders.domain import BalanceTrigger, DepositType, InventoryReserve, ScheduleStatus
 from tandem.preorders.models import PaymentSchedule, SellingPlan
@@ -68,12 +69,9 @@ def attach_variants(uow: UnitOfWork, *, store_id: int, plan_id: int, variant_ids
     return plan
 
 
-def list_plans(uow: UnitOfWork, *, store_id: int) -> list[SellingPlan]:
-    return list(
-        uow.session.scalars(
-            select(SellingPlan).where(SellingPlan.store_id == store_id).order_by(SellingPlan.id)
-        )
-    )
+def list_plans(uow: UnitOfWork, *, store_id: int, page: PageRequest) -> Page[SellingPlan]:
+    query = select(SellingPlan).where(SellingPlan.store_id == store_id)
+    return newest_first(uow.session, query, SellingPlan.id, page)
 
 
 def get_plan(uow: UnitOfWork, *, store_id: int, plan_id: int) -> SellingPlan:

@@ -14,3 +14,9 @@ class PaymentCapture(StrEnum):
 
 
 LOCALES = ("en", "fr")
+
+
+def lacks_billing_card(*, is_retailer: bool, automatic_payments: bool, has_billing_card: bool) -> bool:
+    """A retailer's collective payments are charged to its billing card: no card, no automatic
+    payments (they would all fail)."""
+    return is_retailer and automatic_payments and not has_billing_card

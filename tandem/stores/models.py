@@ -53,6 +53,8 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Kept to the minute (LAST_USED_PRECISION): the checkout path does not write per request.
+    last_used_at: Mapped[datetime | None]
 
 
 class Counter(Base):

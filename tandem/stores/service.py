@@ -13,7 +13,7 @@ from tandem.caching import config_changed
 from tandem.db import UnitOfWork
 from tandem.errors import InvalidInput, NotFound
 from tandem.money import is_currency, parse_field
-from tandem.stores.domain import LOCALES, PaymentCapture, StoreKind
+from tandem.stores.domain import LOCALES, PaymentCapture, StoreKind, lacks_billing_card
 from tandem.stores.models import ApiToken, Store
 
 EDITABLE = (
@@ -39,6 +39,7 @@ class NewStore:
     timezone: str = "UTC"
     payment_capture: PaymentCapture = PaymentCapture.AUTOMATIC
     collective_automatic_payments: bool = False
+    billing_card_token: str | None = None
     staff_password: str | None = None
 
 
@@ -52,6 +53,12 @@ class CreatedStore:
 
 def create_store(uow: UnitOfWork, *, new: NewStore, now: datetime) -> CreatedStore:
     """A store with one API token and one staff login; secrets are returned once."""
+    card = _vault_billing_card(uow, new.billing_card_token)  # the gateway first, outside the transaction
+    _refuse_automatic_payments_without_card(
+        is_retailer=StoreKind.RETAILER in new.kinds,
+        automatic_payments=new.collective_automatic_payments,
+        has_billing_card=card is not None,
+    )
     settings = _validated(
         {
             "currency": new.currency,
@@ -68,6 +75,8 @@ def create_store(uow: UnitOfWork, *, new: NewStore, now: datetime) -> CreatedSto
         collective_automatic_payments=new.collective_automatic_payments,
         sender_name=new.name,
         sender_email=new.email,
+        billing_card_reference=card.reference if card else None,
+        billing_card_last4=card.last4 if card else None,
         created_at=now,
         **settings,
     )
@@ -130,11 +139,28 @@ def update_store(uow: UnitOfWork, *, store_id: int, changes: dict, now: datetime
             raise InvalidInput("kinds", "a store is a retailer, a supplier, or both")
         store.is_retailer = StoreKind.RETAILER in kinds
         store.is_supplier = StoreKind.SUPPLIER in kinds
-    for field, value in _validated(changes).items():
+        changes.setdefault("collective_automatic_payments", store.collective_automatic_payments)
+    changes = _validated(changes)
+    if changes.get("collective_automatic_payments"):
+        _refuse_automatic_payments_without_card(
+            is_retailer=store.is_retailer,
+            automatic_payments=True,
+            has_billing_card=store.billing_card_reference is not None,
+        )
+    for field, value in changes.items():
         setattr(store, field, value)
     config_changed(uow, store_id)
     uow.commit()
     return store
+
+
+def _refuse_automatic_payments_without_card(**facts) -> None:
+    if lacks_billing_card(**facts):
+        raise InvalidInput(
+            "billing_card_token",
+            "a retailer needs a billing card on file to turn on automatic payments: send billing_card_token",
+            code="billing_card_required",
+        )
 
 
 def _set_return_policy(store: Store, policy: dict) -> None:

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tandem.api.deps import CallerDep, IdempotentDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, IdempotentDep, Now, PageDep, ReadUoW, UoW
 from tandem.api.types import Id, SearchText
 from tandem.catalog import service as catalog
 from tandem.catalog.api import product_out
@@ -86,15 +86,16 @@ def import_product(body: ImportIn, caller: CallerDep, uow: UoW, now: Now):
 def list_supplier_orders(
     caller: CallerDep,
     uow: ReadUoW,
+    page: PageDep,
     status: Annotated[SearchText | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=250)] = 50,
 ):
-    found = supplier_orders.list_visible(uow, store_id=caller.store_id, status=status, limit=limit)
+    found = supplier_orders.list_visible(uow, store_id=caller.store_id, status=status, page=page)
     return SupplierOrderList(
         supplier_orders=[
             supplier_order_out(uow.session, s, viewer_store_id=caller.store_id, with_events=False)
-            for s in found
-        ]
+            for s in found.items
+        ],
+        next_cursor=found.next_cursor,
     )
 
 

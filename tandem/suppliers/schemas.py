@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 from tandem.api.presenting import money, timestamp
 from tandem.api.types import Amount, Id, Input, LongText, Quantity, Text, Url
 from tandem.catalog.schemas import ProductOut
+from tandem.checkout.addresses import presented
 from tandem.orders.models import Fulfillment, Order
 from tandem.orders.schemas import EventOut, FulfillmentOut, event_out, fulfillment_out
 from tandem.stores.models import Store
@@ -245,6 +246,7 @@ class SupplierOrderOut(BaseModel):
 
 class SupplierOrderList(BaseModel):
     supplier_orders: list[SupplierOrderOut]
+    next_cursor: str | None = None
 
 
 def supplier_order_out(
@@ -291,7 +293,7 @@ def supplier_order_out(
         wholesale_total=money(supplier_order.wholesale_total, cur),
         shipping_total=money(supplier_order.shipping_total, cur),
         currency=cur,
-        shipping_address=order.shipping_address,
+        shipping_address=presented(order.shipping_address),
         line_items=[
             SupplierLineOut(
                 id=line.id,

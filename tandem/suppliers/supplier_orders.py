@@ -20,6 +20,7 @@ from tandem.orders.domain import FinancialStatus, OrderStatus
 from tandem.orders.models import Fulfillment, FulfillmentLine, Order
 from tandem.orders.service import record as record_on_order
 from tandem.orders.service import refresh_fulfillment
+from tandem.paging import Page, PageRequest, newest_first
 from tandem.payments import service as payments
 from tandem.payments.domain import Purpose, TransactionKind, TransactionStatus
 from tandem.payments.models import PaymentTransaction
@@ -57,16 +58,18 @@ def get_visible(uow: UnitOfWork, *, store_id: int, supplier_order_id: int) -> Su
     return found
 
 
-def list_visible(uow: UnitOfWork, *, store_id: int, status: str | None, limit: int) -> list[SupplierOrder]:
+def list_visible(
+    uow: UnitOfWork, *, store_id: int, status: str | None, page: PageRequest
+) -> Page[SupplierOrder]:
     mine = (SupplierOrder.retailer_store_id == store_id) | (
         (SupplierOrder.supplier_store_id == store_id) & SupplierOrder.opened_at.is_not(None)
     )
-    query = select(SupplierOrder).where(mine).order_by(SupplierOrder.id.desc()).limit(limit)
+    query = select(SupplierOrder).where(mine)
     if status:
         if status not in {s.value for s in SupplierOrderStatus}:
             raise InvalidInput("status", f"must be one of {', '.join(s.value for s in SupplierOrderStatus)}")
         query = query.where(SupplierOrder.status == status)
-    return list(uow.session.scalars(query))
+    return newest_first(uow.session, query, SupplierOrder.id, page)
 
 
 def lock_for(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -211,26 +211,3 @@ def cancel_pending(session: Session, *, kind: str, dedupe_key: str) -> None:
         .values(status=JobStatus.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
-
-
-@dataclass(frozen=True)
-class JobFigures:
-    due: int
-    running: int
-    failed: int
-    oldest_due_seconds: float
-
-
-def job_figures(session: Session, *, now: datetime) -> JobFigures:
-    """For /metrics: jobs due now, running and failed, and how long the oldest due one waits."""
-    pending, running, failed = JobStatus.PENDING.value, JobStatus.RUNNING.value, JobStatus.FAILED.value
-    due, oldest = session.execute(
-        select(func.count(), func.min(Job.run_at)).where(Job.status == pending, Job.run_at <= now)
-    ).one()
-    counts = dict(
-        session.execute(
-            select(Job.status, func.count()).where(Job.status.in_([running, failed])).group_by(Job.status)
-        ).all()
-    )
-    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
-    return JobFigures(due, counts.get(running, 0), counts.get(failed, 0), waited)

@@ -51,6 +51,44 @@ def test_store_create_prints_the_token_and_a_staff_login_that_work(env, client):
     assert store["collective_automatic_payments"] is True
 
 
+def test_a_retailer_with_automatic_payments_needs_a_billing_card(env, client):
+    options = ["store", "create", "--name", "Maison Camille", "--automatic-payments"]
+    refused = CliRunner().invoke(app, options)
+    assert refused.exit_code == 2
+    assert "--billing-card-token" in refused.output
+
+    result = CliRunner().invoke(app, [*options, "--billing-card-token", "tok_success"])
+    assert result.exit_code == 0, result.output
+    token = json.loads(result.output)["api_token"]
+    store = client.get("/api/v1/store", headers={"Authorization": f"Bearer {token}"}).json()
+    assert store["collective_automatic_payments"] is True and store["billing_card"] == {"last4": "4242"}
+
+
+def test_store_create_refuses_an_unknown_card_token(env):
+    result = CliRunner().invoke(
+        app, ["store", "create", "--name", "Maison Camille", "--billing-card-token", "tok_nope"]
+    )
+    assert result.exit_code == 2 and "--billing-card-token" in result.output
+
+
+def test_rotate_token_prints_a_new_token_and_the_old_one_stops_working(env, client, make_store):
+    shop = make_store("Maison Camille")
+    assert shop.get("/store").status_code == 200
+    result = CliRunner().invoke(app, ["store", "rotate-token", "--store-id", str(shop.store_id)])
+    assert result.exit_code == 0, result.output
+    rotated = json.loads(result.output)
+    assert rotated["api_token"] != shop.token
+    time.sleep(1.1)  # the server's cache rechecks a token every second
+    assert shop.get("/store").status_code == 401
+    headers = {"Authorization": f"Bearer {rotated['api_token']}"}
+    assert client.get("/api/v1/store", headers=headers).json()["id"] == shop.store_id
+
+
+def test_rotate_token_refuses_an_unknown_store(env):
+    result = CliRunner().invoke(app, ["store", "rotate-token", "--store-id", "999999"])
+    assert result.exit_code == 2 and "999999" in result.output
+
+
 def test_store_create_refuses_an_unknown_kind(env):
     result = CliRunner().invoke(app, ["store", "create", "--name", "X", "--kind", "wholesaler"])
     assert result.exit_code != 0

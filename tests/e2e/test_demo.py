@@ -16,6 +16,7 @@ from tandem.demo_preorders import balance_date
 from tandem.migrate import upgrade
 from tandem.notifications.models import Email
 from tandem.orders.models import Order
+from tandem.paging import PageRequest
 from tandem.preorders.models import PaymentSchedule, SellingPlan
 from tandem.runtime import build_runtime
 from tandem.settings import Settings
@@ -181,7 +182,8 @@ def test_supplier_shipments_carry_tracking_and_one_order_mixes_both_stores(retai
 def test_the_supplier_sees_its_open_orders_and_none_before_release(runtime):
     supplier_id = _supplier_id(runtime)
     with runtime.uow(read_only=True) as uow:
-        visible = supplier_orders.list_visible(uow, store_id=supplier_id, status=None, limit=100)
+        page = PageRequest(limit=100)
+        visible = supplier_orders.list_visible(uow, store_id=supplier_id, status=None, page=page).items
         statuses = sorted(s.status for s in visible)
 
     assert statuses == ["fulfilled", "open", "open", "partially_fulfilled"]
@@ -223,7 +225,7 @@ def _with_schedule(preorders: list[dict], status: str) -> list[dict]:
 
 
 def test_the_retailer_sells_pre_orders_under_three_plans(retailer):
-    plans = retailer.get("/api/v1/selling_plans").json()["selling_plans"]
+    plans = retailer.get("/api/v1/selling_plans").json()["selling_plans"][::-1]  # listed newest first
     titles = {li["product_title"] for o in _preorders(retailer) for li in o["line_items"]}
 
     assert [(p["deposit"], p["balance_due"]["trigger"], p["inventory_reserve"]) for p in plans] == [

@@ -180,8 +180,9 @@ def test_a_declined_billing_card_leaves_the_payment_failed(make_store, clock, wo
     assert network.supplier.post(url).json()["collective_payment"]["status"] == "paid"
 
 
-def test_without_a_billing_card_the_automatic_payment_fails_visibly(make_store, clock, worker):
+def test_without_a_billing_card_the_automatic_payment_fails_visibly(make_store, runtime, clock, worker):
     network = build(make_store, retailer_payments=True, supplier_payments=True)
+    _forget_billing_card(runtime, network.retailer.store_id)  # a store from before cards were required
     order = network.retailer.place_order(network.variant["id"])
     clock.advance(seconds=120)
     worker.run_until_idle()
@@ -324,3 +325,12 @@ def test_a_mixed_order_ships_own_items_and_waits_for_the_supplier(network, clock
         {"tracking_company": "DHL", "tracking_number": "1"},
     )
     assert network.retailer.order(order["id"])["fulfillment_status"] == "fulfilled"
+
+
+def _forget_billing_card(runtime, store_id: int) -> None:
+    from tandem.stores.models import Store
+
+    with runtime.uow() as uow:
+        store = uow.session.get(Store, store_id)
+        store.billing_card_reference = store.billing_card_last4 = None
+        uow.commit()

@@ -1,7 +1,7 @@
 """Partial indexes on failed emails and webhook deliveries (the admin Outbox and /metrics
 count them)
 
-Revision ID: 0008_outbox_failures
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-29 11:30:00
 """
@@ -9,7 +9,7 @@ Create Date: 2026-11-29 11:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_outbox_failures"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
