@@ -5,10 +5,11 @@ acting as the signed-in staff member) and renders a page or redirects with a fla
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
@@ -155,27 +156,62 @@ def switch_locale(
 # -- orders ----------------------------------------------------------------------------------
 
 
-@router.get("/orders")
-def orders_page(
-    request: Request,
+@dataclass(frozen=True)
+class ListView:
+    """The orders list as the URL asks for it: tab, sort, search and filters."""
+
+    tab: str
+    sort: str
+    q: str
+    chosen: order_filters.Chosen
+
+    def query(self, cursor: str | None) -> listing.OrderQuery:
+        return listing.OrderQuery(
+            **{**TABS[self.tab], **self.chosen.statuses},
+            q=self.q or None,
+            sort=self.sort,
+            limit=PAGE_SIZE,
+            cursor=cursor,
+            conditions=self.chosen.conditions,
+        )
+
+
+def list_view(
     viewer: ViewerDep,
     tab: Annotated[str, Query(max_length=20)] = "all",
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
     q: Annotated[SearchText, Query()] = "",
-    cursor: Annotated[SearchText | None, Query()] = None,
     financial_status: Annotated[str, Query(max_length=30)] = "",
     fulfillment_status: Annotated[str, Query(max_length=30)] = "",
     attention: Annotated[str, Query(max_length=30)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
+) -> ListView:
+    chosen = order_filters.chosen(
+        viewer.timezone,
+        financial_status=financial_status,
+        fulfillment_status=fulfillment_status,
+        attention=attention,
+        since=since,
+        until=until,
+    )
+    return ListView(tab if tab in TABS else "all", sort if sort in SORTS else SORTS[0], q, chosen)
+
+
+ListViewDep = Annotated[ListView, Depends(list_view)]
+
+
+@router.get("/orders")
+def orders_page(
+    request: Request,
+    viewer: ViewerDep,
+    view: ListViewDep,
+    cursor: Annotated[SearchText | None, Query()] = None,
 ) -> Response:
-    tab = tab if tab in TABS else "all"
-    sort = sort if sort in SORTS else SORTS[0]
-    raw = dict(financial_status=financial_status, fulfillment_status=fulfillment_status)
-    chosen = order_filters.chosen(viewer.timezone, **raw, attention=attention, since=since, until=until)
-    query = _orders_query(tab, sort, q, chosen, cursor=cursor or None)
     with runtime_of(request).uow(read_only=True) as uow:
-        orders, next_cursor = listing.list_orders(uow, store_id=viewer.store_id, query=query)
+        orders, next_cursor = listing.list_orders(
+            uow, store_id=viewer.store_id, query=view.query(cursor or None)
+        )
         rows = order_filters.rows(uow, orders)
     return render(
         request,
@@ -183,47 +219,25 @@ def orders_page(
         viewer=viewer,
         rows=rows,
         next_cursor=next_cursor,
-        tab=tab,
-        sort=sort,
-        q=q,
+        tab=view.tab,
+        sort=view.sort,
+        q=view.q,
         paged=bool(cursor),
-        filters=chosen,
-        link=order_filters.linker({"tab": tab, "sort": sort, "q": q, **chosen.params}),
+        filters=view.chosen,
+        link=order_filters.linker({"tab": view.tab, "sort": view.sort, "q": view.q, **view.chosen.params}),
         attention_kinds=order_filters.ATTENTION_KINDS,
     )
 
 
-def _orders_query(tab: str, sort: str, q: str, chosen, *, cursor: str | None) -> listing.OrderQuery:
-    return listing.OrderQuery(
-        **{**TABS.get(tab, {}), **chosen.statuses},
-        q=q or None,
-        sort=sort if sort in SORTS else SORTS[0],
-        limit=PAGE_SIZE,
-        cursor=cursor,
-        conditions=chosen.conditions,
-    )
-
-
 @router.get("/orders.csv")
-def orders_csv(
-    request: Request,
-    viewer: ViewerDep,
-    tab: Annotated[str, Query(max_length=20)] = "all",
-    sort: Annotated[str, Query(max_length=20)] = "-created_at",
-    q: Annotated[SearchText, Query()] = "",
-    financial_status: Annotated[str, Query(max_length=30)] = "",
-    fulfillment_status: Annotated[str, Query(max_length=30)] = "",
-    attention: Annotated[str, Query(max_length=30)] = "",
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
-) -> Response:
+def orders_csv(request: Request, viewer: ViewerDep, view: ListViewDep) -> Response:
     """The list as it is filtered on screen, every page of it, one row per line item."""
-    raw = dict(financial_status=financial_status, fulfillment_status=fulfillment_status)
-    chosen = order_filters.chosen(viewer.timezone, **raw, attention=attention, since=since, until=until)
-    query = _orders_query(tab, sort, q, chosen, cursor=None)
     runtime = runtime_of(request)
     rows = export.csv_rows(
-        lambda: runtime.uow(read_only=True), store_id=viewer.store_id, query=query, timezone=viewer.timezone
+        lambda: runtime.uow(read_only=True),
+        store_id=viewer.store_id,
+        query=view.query(None),
+        timezone=viewer.timezone,
     )
     return csv_response(rows, export.filename(runtime.clock.now()))
 

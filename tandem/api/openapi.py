@@ -68,6 +68,9 @@ QUERY_LISTS: dict[tuple[str, str], tuple[type[StrEnum], list[str]]] = {
     ("list_orders", "financial_status"): (FinancialStatus, list(SPECIAL_FINANCIAL)),
     ("list_orders", "fulfillment_status"): (FulfillmentStatus, list(SPECIAL_FULFILLMENT)),
     ("list_orders", "status"): (OrderStatus, ["any"]),
+    ("export_orders", "financial_status"): (FinancialStatus, list(SPECIAL_FINANCIAL)),
+    ("export_orders", "fulfillment_status"): (FulfillmentStatus, list(SPECIAL_FULFILLMENT)),
+    ("export_orders", "status"): (OrderStatus, ["any"]),
 }
 ORDER_SORTS = [f"{sign}{name}" for name in SORTS for sign in ("-", "")]
 # (schema, property) -> enum, for request bodies.
@@ -249,7 +252,7 @@ def _declare_enums(spec: dict, schemas: dict) -> None:
                     f"{' or '.join(tabs)}, or one or more of {', '.join(e.value for e in enum)}"
                     " separated by commas"
                 )
-            if key == ("list_orders", "sort"):
+            if key in (("list_orders", "sort"), ("export_orders", "sort")):
                 parameter["schema"] = {**parameter["schema"], "enum": ORDER_SORTS}
             enum = QUERY_ENUMS.get(key)
             if enum is not None:

@@ -1,7 +1,7 @@
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from tandem.api.deps import CallerDep, IdempotentDep, Now, ReadUoW, RuntimeDep, UoW
@@ -34,27 +34,30 @@ from tandem.stores.service import get_store
 router = APIRouter(tags=["orders"])
 
 
-@router.get("/orders", response_model=OrderPage)
-def list_orders(
-    caller: CallerDep,
-    uow: ReadUoW,
+def order_filters(
     financial_status: Annotated[SearchText | None, Query()] = None,
     fulfillment_status: Annotated[SearchText | None, Query()] = None,
     status: Annotated[SearchText | None, Query()] = None,
     q: Annotated[SearchText | None, Query()] = None,
     sort: Annotated[SearchText, Query()] = "-created_at",
+) -> listing.OrderQuery:
+    """The filters and sort the orders list and its CSV export share."""
+    statuses = dict(financial_status=financial_status, fulfillment_status=fulfillment_status, status=status)
+    return listing.OrderQuery(**statuses, q=q, sort=sort)
+
+
+OrderFilters = Annotated[listing.OrderQuery, Depends(order_filters)]
+
+
+@router.get("/orders", response_model=OrderPage)
+def list_orders(
+    caller: CallerDep,
+    uow: ReadUoW,
+    filters: OrderFilters,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,
     cursor: Annotated[SearchText | None, Query()] = None,
 ):
-    query = listing.OrderQuery(
-        financial_status=financial_status,
-        fulfillment_status=fulfillment_status,
-        status=status,
-        q=q,
-        sort=sort,
-        limit=limit,
-        cursor=cursor,
-    )
+    query = replace(filters, limit=limit, cursor=cursor)
     orders, next_cursor = listing.list_orders(uow, store_id=caller.store_id, query=query)
     return OrderPage(orders=[OrderSummary(**summary_fields(o)) for o in orders], next_cursor=next_cursor)
 
@@ -64,28 +67,13 @@ def list_orders(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}, "description": "One row per line item, with a header"}},
 )
-def export_orders(
-    caller: CallerDep,
-    runtime: RuntimeDep,
-    financial_status: Annotated[SearchText | None, Query()] = None,
-    fulfillment_status: Annotated[SearchText | None, Query()] = None,
-    status: Annotated[SearchText | None, Query()] = None,
-    q: Annotated[SearchText | None, Query()] = None,
-    sort: Annotated[SearchText, Query()] = "-created_at",
-):
+def export_orders(caller: CallerDep, runtime: RuntimeDep, filters: OrderFilters):
     """The orders the same filters list, every page of them, as CSV (times in the store's zone)."""
-    query = listing.OrderQuery(
-        financial_status=financial_status,
-        fulfillment_status=fulfillment_status,
-        status=status,
-        q=q,
-        sort=sort,
-    )
     with runtime.uow(read_only=True) as uow:  # a bad filter is a 422 before the download starts
-        listing.list_orders(uow, store_id=caller.store_id, query=replace(query, limit=1))
+        listing.list_orders(uow, store_id=caller.store_id, query=replace(filters, limit=1))
         timezone = get_store(uow, store_id=caller.store_id).timezone
     rows = export.csv_rows(
-        lambda: runtime.uow(read_only=True), store_id=caller.store_id, query=query, timezone=timezone
+        lambda: runtime.uow(read_only=True), store_id=caller.store_id, query=filters, timezone=timezone
     )
     return csv_response(rows, export.filename(runtime.clock.now()))
 
