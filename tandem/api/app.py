@@ -10,7 +10,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from tandem import __version__, metrics
 from tandem.api import errors
+from tandem.api.guard import RequestGuard
 from tandem.api.hot_routes import HotRoutes
+from tandem.api.throttling import build_limits
 from tandem.auth.service import TokenCache
 from tandem.checkout.lanes import LanesByLoop
 from tandem.checkout.schemas import CheckoutIn
@@ -53,6 +55,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.token_cache = TokenCache()
     app.state.checkout_lanes = LanesByLoop(runtime)
+    app.state.limits = build_limits(runtime.settings)
     errors.install(app)
     app.include_router(_api_router(), prefix="/api/v1")
     _list_hand_read_bodies(app, CheckoutIn)
@@ -63,6 +66,13 @@ def create_app(
         create=checkout_api.create_checkout,
         complete=checkout_api.complete_checkout,
         fastapi_app=app,
+    )
+    app.add_middleware(  # added last: the outermost, what every request meets first
+        RequestGuard,
+        fastapi_app=app,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        api_limit=app.state.limits.api,
+        hsts=runtime.settings.is_https,
     )
     from tandem.admin.views import mount
 
