@@ -23,12 +23,10 @@ from pydantic import (
 )
 
 from tandem.money import is_currency
+from tandem.text import is_one_line
 
 MAX_ID = 2**53 - 1
 
-# Control characters, and what str.splitlines() breaks on (the email package refuses them in
-# a header): never wanted in one-line text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
 
 
@@ -39,7 +37,7 @@ def _no_nul(value: str) -> str:
 
 
 def _one_line(value: str) -> str:
-    if _CONTROL.search(value):
+    if not is_one_line(value):
         raise ValueError("must not contain line breaks or control characters")
     return value
 

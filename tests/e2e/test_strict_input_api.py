@@ -4,6 +4,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tandem.catalog.models import Product
+from tandem.errors import InvalidInput
+from tandem.stores import service as stores
+from tandem.stores.domain import StoreKind
+from tandem.stores.models import Store
 from tests.support.api import ADDRESS
 
 
@@ -219,3 +223,16 @@ def test_a_method_a_path_does_not_have_is_405_with_allow(shop, method):
     assert response.status_code == 405
     assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "PATCH"}
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("name", "Shop\r\nBcc: x@example.com"), ("email", "a\x01@b.example")]
+)
+def test_a_store_created_outside_the_api_is_held_to_the_same_rules(runtime, field, value):
+    fields = {"name": "Shop", "email": "shop@example.com", field: value}
+    new = stores.NewStore(kinds=(StoreKind.RETAILER,), **fields)
+    with pytest.raises(InvalidInput) as refused, runtime.uow() as uow:
+        stores.create_store(uow, new=new, now=runtime.clock.now())
+    assert refused.value.field == field
+    with runtime.uow(read_only=True) as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Store)) == 0
