@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from babel import Locale
+from babel.dates import format_skeleton
 
 from tandem.i18n import labels
 from tandem.i18n.formatting import format_moment, format_money
@@ -38,6 +39,7 @@ LABELS = {
     "return_status": labels.RETURN_STATUS,
     "return_reason": labels.RETURN_REASON,
     "label_provider": labels.LABEL_PROVIDER,
+    "attention": labels.ATTENTION,
 }
 # A time left, as the countdown script writes it too.
 MINUTES_LEFT = N_("%(minutes)s min %(seconds)s s")
@@ -99,6 +101,10 @@ class Formatter:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         return format_moment(value, timezone=self.timezone, locale=self.locale)
+
+    def day(self, value: datetime) -> str:
+        """ "Nov 22" / "22 nov.": a day of a chart, already in the store's time zone."""
+        return format_skeleton("MMMd", value, locale=self.locale)
 
     def actor(self, actor) -> str:
         """Who did it, as a reader says it: the worker and rules get words, people their name."""

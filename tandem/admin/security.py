@@ -23,7 +23,7 @@ SESSION_COOKIE = "tandem_session"
 LOGIN_CSRF_COOKIE = "tandem_login_csrf"
 FLASH_COOKIE = "tandem_flash"
 ADMIN_PATH = "/admin"
-HOME = "/admin/orders"
+HOME = "/admin"
 
 
 def same_token(expected: str | None, given: str | None) -> bool:

@@ -9,7 +9,6 @@ the API. Cancellations, refunds and returns have their own modules, included bel
 """
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -17,7 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from tandem.admin import supplier_cancellations, supplier_refunds, supplier_returns
+from tandem.admin import forms, supplier_cancellations, supplier_refunds, supplier_returns
 from tandem.admin.acting import FormProblem, complain, perform
 from tandem.admin.deps import FormViewerDep, ViewerDep, runtime_of
 from tandem.admin.pages import render
@@ -48,7 +47,6 @@ TABS: dict[str, tuple[SupplierOrderStatus, ...]] = {
     "all": (S.OPEN, S.PARTIALLY_FULFILLED, S.FULFILLED, S.CANCELLED),
 }
 LIST_SIZE = 100
-TRACKING_URL = re.compile(r"^https?://\S+$")
 
 
 # -- the supplier's list ---------------------------------------------------------------------
@@ -155,7 +153,7 @@ def fulfill(
 ) -> Response:
     back = _page(supplier_order_id)
     try:
-        tracking = _tracking(tracking_company, tracking_number, tracking_url)
+        tracking = forms.tracking(tracking_company, tracking_number, tracking_url, required=True)
         picks = _picks(line_id or [], quantity or [])
     except FormProblem as problem:
         return complain(request, viewer, back, problem)
@@ -183,25 +181,9 @@ def mark_payment_received(request: Request, supplier_order_id: Id, viewer: FormV
     )
 
 
-def _tracking(company: str, number: str, url: str) -> dict:
-    company, number, url = company.strip(), number.strip(), url.strip()
-    if not company or not number or "\x00" in company + number + url:
-        raise FormProblem(N_("Enter the carrier and the tracking number."))
-    if url and not TRACKING_URL.match(url):
-        raise FormProblem(N_("The tracking link must start with http:// or https://."))
-    return {"company": company, "number": number, "url": url or None}
-
-
 def _picks(line_ids: list[int], quantities: list[int]) -> list[supplier_orders.Pick]:
-    """The form lists every line with a quantity; 0 leaves a line for a later shipment."""
-    if len(line_ids) != len(quantities):
-        raise FormProblem(N_("Choose how many of each item you are shipping."))
-    picks = [
-        supplier_orders.Pick(line, count) for line, count in zip(line_ids, quantities, strict=True) if count
-    ]
-    if not picks:
-        raise FormProblem(N_("Choose at least one item to fulfill."))
-    return picks
+    chosen = forms.line_counts(line_ids, quantities, none_chosen=N_("Choose at least one item to fulfill."))
+    return [supplier_orders.Pick(line, count) for line, count in chosen]
 
 
 def _page(supplier_order_id: int) -> str:

@@ -1,12 +1,13 @@
 """The supplier refunds the retailer from the admin UI (SPEC §2.3): through the gateway with
 automatic payments, otherwise by hand (`manual_pending` until the supplier marks it sent)."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from tandem.admin import forms
 from tandem.admin.acting import FormProblem, complain, perform
 from tandem.admin.deps import FormViewerDep
 from tandem.admin.routing import AdminRoute
@@ -16,7 +17,6 @@ from tandem.i18n.labels import N_
 from tandem.suppliers import refunds
 
 router = APIRouter(route_class=AdminRoute)  # included under /admin/supplier_orders
-MAX_AMOUNT = Decimal("1e9")  # as the API's Amount
 BAD_AMOUNT = N_("Enter an amount such as 12.50, no more than what was collected and not refunded yet.")
 EXPLAIN_REFUND = {
     "amount": BAD_AMOUNT,
@@ -72,12 +72,4 @@ def mark_sent(request: Request, supplier_order_id: Id, refund_id: Id, viewer: Fo
 
 
 def _amount(raw: str) -> Decimal:
-    """An amount typed as "12.50" or "12,50"; the use case checks it against what was collected."""
-    raw = raw.strip().replace(",", ".")
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise FormProblem(BAD_AMOUNT) from None
-    if not value.is_finite() or not 0 < value <= MAX_AMOUNT:
-        raise FormProblem(BAD_AMOUNT)
-    return value
+    return forms.amount(raw, BAD_AMOUNT)

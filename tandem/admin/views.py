@@ -9,15 +9,24 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from tandem.admin import connections, customers, outbox, preorders, store_settings, supplier_orders
+from tandem.admin import (
+    connections,
+    customers,
+    home,
+    order_filters,
+    order_work,
+    outbox,
+    preorders,
+    store_settings,
+    supplier_orders,
+)
 from tandem.admin.deps import FormViewerDep, Viewer, ViewerDep, runtime_of
 from tandem.admin.pages import AdminSite, redirect, render, site_of
 from tandem.admin.routing import LOGIN, AdminRoute
 from tandem.admin.security import (
-    HOME,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     Flash,
@@ -25,15 +34,17 @@ from tandem.admin.security import (
     safe_next,
     same_token,
 )
+from tandem.api.presenting import csv_response
 from tandem.api.throttling import client_address
 from tandem.api.types import Id, LongText, SearchText
 from tandem.auth import service as auth
 from tandem.errors import InvalidInput, NotFound, TandemError, Unauthorized
 from tandem.i18n.catalogs import LOCALES
 from tandem.i18n.labels import N_, TOO_MANY_ATTEMPTS
-from tandem.orders import domain, listing, refunds, service
+from tandem.orders import domain, export, fulfillments, listing, refunds, service
 from tandem.orders.domain import CancelReason, HoldReason
-from tandem.orders.schemas import OrderSummary, order_out, summary_fields
+from tandem.orders.schemas import order_out
+from tandem.preorders.domain import ScheduleStatus
 
 STATIC = Path(__file__).parent / "static"
 TABS = {
@@ -51,9 +62,11 @@ def mount(app: FastAPI) -> None:
     """Add the admin UI to `app`; catalogs and templates are built here, once."""
     app.state.admin = AdminSite(app.state.runtime.settings)
     app.mount("/admin/static", StaticFiles(directory=STATIC), name="admin-static")
+    app.include_router(home.router)
     app.include_router(outbox.router)  # before `router`, whose last route catches every other path
     app.include_router(supplier_orders.router)
     app.include_router(preorders.router)
+    app.include_router(order_work.router)
     app.include_router(customers.router)
     app.include_router(connections.router)
     app.include_router(store_settings.router)
@@ -61,12 +74,6 @@ def mount(app: FastAPI) -> None:
 
 
 # -- signing in ------------------------------------------------------------------------------
-
-
-@router.get("")
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse(HOME, status_code=303)
 
 
 @router.get("/login")
@@ -164,13 +171,20 @@ def orders_page(
     sort: Annotated[str, Query(max_length=20)] = "-created_at",
     q: Annotated[SearchText, Query()] = "",
     cursor: Annotated[SearchText | None, Query()] = None,
+    financial_status: Annotated[str, Query(max_length=30)] = "",
+    fulfillment_status: Annotated[str, Query(max_length=30)] = "",
+    attention: Annotated[str, Query(max_length=30)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     tab = tab if tab in TABS else "all"
     sort = sort if sort in SORTS else SORTS[0]
-    query = listing.OrderQuery(**TABS[tab], q=q or None, sort=sort, limit=PAGE_SIZE, cursor=cursor or None)
+    raw = dict(financial_status=financial_status, fulfillment_status=fulfillment_status)
+    chosen = order_filters.chosen(viewer.timezone, **raw, attention=attention, since=since, until=until)
+    query = _orders_query(tab, sort, q, chosen, cursor=cursor or None)
     with runtime_of(request).uow(read_only=True) as uow:
         orders, next_cursor = listing.list_orders(uow, store_id=viewer.store_id, query=query)
-        rows = [OrderSummary(**summary_fields(order)) for order in orders]
+        rows = order_filters.rows(uow, orders)
     return render(
         request,
         "orders.html",
@@ -181,7 +195,45 @@ def orders_page(
         sort=sort,
         q=q,
         paged=bool(cursor),
+        filters=chosen,
+        link=order_filters.linker({"tab": tab, "sort": sort, "q": q, **chosen.params}),
+        attention_kinds=order_filters.ATTENTION_KINDS,
     )
+
+
+def _orders_query(tab: str, sort: str, q: str, chosen, *, cursor: str | None) -> listing.OrderQuery:
+    return listing.OrderQuery(
+        **{**TABS.get(tab, {}), **chosen.statuses},
+        q=q or None,
+        sort=sort if sort in SORTS else SORTS[0],
+        limit=PAGE_SIZE,
+        cursor=cursor,
+        conditions=chosen.conditions,
+    )
+
+
+@router.get("/orders.csv")
+def orders_csv(
+    request: Request,
+    viewer: ViewerDep,
+    tab: Annotated[str, Query(max_length=20)] = "all",
+    sort: Annotated[str, Query(max_length=20)] = "-created_at",
+    q: Annotated[SearchText, Query()] = "",
+    financial_status: Annotated[str, Query(max_length=30)] = "",
+    fulfillment_status: Annotated[str, Query(max_length=30)] = "",
+    attention: Annotated[str, Query(max_length=30)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """The list as it is filtered on screen, every page of it, one row per line item."""
+    raw = dict(financial_status=financial_status, fulfillment_status=fulfillment_status)
+    chosen = order_filters.chosen(viewer.timezone, **raw, attention=attention, since=since, until=until)
+    query = _orders_query(tab, sort, q, chosen, cursor=None)
+    runtime = runtime_of(request)
+    rows = export.csv_rows(
+        lambda: runtime.uow(read_only=True), store_id=viewer.store_id, query=query, timezone=viewer.timezone
+    )
+    return csv_response(rows, export.filename(runtime.clock.now()))
 
 
 @router.get("/orders/{order_id}")
@@ -191,6 +243,7 @@ def order_page(request: Request, order_id: Id, viewer: ViewerDep) -> Response:
         order = service.get_order(uow, store_id=viewer.store_id, order_id=order_id)
         view = order_out(uow.session, order)
         actions = {action.value for action in domain.allowed_actions(order)}
+        own_lines = {line.id for line in fulfillments.own_lines(order)}
         suppliers = supplier_orders.panels(uow, view, runtime.clock.now())
         schedules = preorders.panel(uow, view, viewer)
     return render(
@@ -201,6 +254,9 @@ def order_page(request: Request, order_id: Id, viewer: ViewerDep) -> Response:
         actions=actions,
         suppliers=suppliers,
         schedules=schedules,
+        own_lines=own_lines,
+        # "Mark as paid" is never the page's main action while a balance will be charged anyway.
+        balance_scheduled=any(s["status"] == ScheduleStatus.PENDING for s in view.payment_schedules),
     )
 
 
@@ -232,7 +288,11 @@ def capture(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
 
 
 @router.post("/orders/{order_id}/mark_as_paid")
-def mark_as_paid(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
+def mark_as_paid(
+    request: Request, order_id: Id, viewer: FormViewerDep, confirmed: Annotated[bool, Form()] = False
+) -> Response:
+    if not confirmed:
+        return _confirm(request, viewer, order_id, "mark_as_paid", {})
     done = N_("The order was marked as paid.")
     return _act(request, viewer, order_id, done, service.mark_as_paid)
 
@@ -246,10 +306,13 @@ def cancel(
     refund: Annotated[bool, Form()] = False,
     restock: Annotated[bool, Form()] = False,
     notify_customer: Annotated[bool, Form()] = False,
+    confirmed: Annotated[bool, Form()] = False,
 ) -> Response:
     cancellation = refunds.CancelRequest(
         reason=reason, refund=refund, restock=restock, notify_customer=notify_customer
     )
+    if not confirmed:
+        return _confirm(request, viewer, order_id, "cancel", {"cancellation": cancellation})
     done = N_("The order was cancelled.")
     return _act(request, viewer, order_id, done, refunds.cancel_order, request=cancellation)
 
@@ -264,6 +327,13 @@ def archive(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
 def unarchive(request: Request, order_id: Id, viewer: FormViewerDep) -> Response:
     done = N_("The order was unarchived.")
     return _act(request, viewer, order_id, done, service.archive_order, archived=False)
+
+
+def _confirm(request: Request, viewer: Viewer, order_id: int, action: str, details: dict) -> Response:
+    """The second step of an action that cannot be undone: what it will do, and its button."""
+    with runtime_of(request).uow(read_only=True) as uow:
+        order = order_out(uow.session, service.get_order(uow, store_id=viewer.store_id, order_id=order_id))
+    return render(request, "confirm_action.html", viewer=viewer, order=order, action=action, **details)
 
 
 def _act(

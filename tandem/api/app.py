@@ -7,9 +7,10 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
+from swagger_ui_bundle import swagger_ui_path
 
 from tandem import __version__, metrics
-from tandem.api import errors
+from tandem.api import errors, openapi
 from tandem.api.guard import RequestGuard
 from tandem.api.hot_routes import HotRoutes
 from tandem.api.throttling import build_limits
@@ -48,6 +49,9 @@ def create_app(
         version=__version__,
         lifespan=lifespan,
         description="Order management for retailer-supplier networks and pre-orders.",
+        generate_unique_id_function=openapi.operation_id,
+        docs_url=None,  # served from local assets below
+        redoc_url=None,
         # Tandem's metrics are Prometheus (/metrics); FastAPI's OpenTelemetry bridge would look
         # for a provider on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -59,6 +63,8 @@ def create_app(
     errors.install(app)
     app.include_router(_api_router(), prefix="/api/v1")
     _list_hand_read_bodies(app, CheckoutIn)
+    app.openapi = openapi.complete_document(app.openapi)
+    openapi.install_docs(app, swagger_ui_path)
     from tandem.checkout import api as checkout_api
 
     app.add_middleware(

@@ -43,7 +43,10 @@ async def get_now(runtime: RuntimeDep) -> datetime:
     return runtime.clock.now()
 
 
-async def get_caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+async def get_caller(
+    request: Request, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
+) -> Caller:
+    """The calling store (the OpenAPI document declares the bearer scheme instead of the header)."""
     return await caller_of(request)
 
 

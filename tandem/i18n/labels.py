@@ -115,6 +115,15 @@ EMAIL_TEMPLATE = {
     "return_updated": N_("Return updated"),
 }
 
+ATTENTION = {  # badges on the orders list: what an order waits for
+    "on_hold": N_("On hold"),
+    "in_review": N_("In review window"),
+    "awaiting_request": N_("Awaiting request"),
+    "balance_problem": N_("Balance failed"),
+    "cancellation_request": N_("Cancellation requested"),
+    "notice": N_("Refund to record"),
+}
+
 NOTICE_KIND = {
     "manual_refund_required": N_("A manual refund is required"),
 }

@@ -15,7 +15,7 @@ def order_context(order: Order) -> dict:
         "lines": [
             {
                 "title": li.product_title,
-                "variant_title": li.variant_title,
+                "variant_title": "" if li.variant_title == "Default" else li.variant_title,  # a lone variant
                 "sku": li.sku,
                 "quantity": li.quantity,
                 "price": li.price,

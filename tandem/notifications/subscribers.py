@@ -134,8 +134,9 @@ def order_cancelled(uow, event: events.OrderCancelled) -> None:
 def order_fulfilled(uow, event: events.OrderFulfilled) -> None:
     order = event.order
     fulfillment = uow.session.get(Fulfillment, event.fulfillment_id)
-    context = {"fulfillment": contexts.fulfillment_context(order, fulfillment)}
-    _mail_customer(uow, order, "shipping_confirmation", context, event.at)
+    if event.notify_customer:
+        context = {"fulfillment": contexts.fulfillment_context(order, fulfillment)}
+        _mail_customer(uow, order, "shipping_confirmation", context, event.at)
     if order.fulfillment_status == FulfillmentStatus.FULFILLED:
         _order_webhook(uow, order, Topic.ORDERS_FULFILLED, event.at)
 

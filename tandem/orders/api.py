@@ -1,11 +1,14 @@
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
 
-from tandem.api.deps import CallerDep, IdempotentDep, Now, ReadUoW, UoW
+from tandem.api.deps import CallerDep, IdempotentDep, Now, ReadUoW, RuntimeDep, UoW
+from tandem.api.presenting import csv_response
 from tandem.api.types import Id, SearchText
 from tandem.inventory.domain import RestockType
-from tandem.orders import fulfillments, listing, refunds, service
+from tandem.orders import export, fulfillments, listing, refunds, service
 from tandem.orders.schemas import (
     CancelIn,
     CaptureIn,
@@ -26,6 +29,7 @@ from tandem.orders.schemas import (
     summary_fields,
 )
 from tandem.orders.service import transactions_of
+from tandem.stores.service import get_store
 
 router = APIRouter(tags=["orders"])
 
@@ -53,6 +57,37 @@ def list_orders(
     )
     orders, next_cursor = listing.list_orders(uow, store_id=caller.store_id, query=query)
     return OrderPage(orders=[OrderSummary(**summary_fields(o)) for o in orders], next_cursor=next_cursor)
+
+
+@router.get(
+    "/orders.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "One row per line item, with a header"}},
+)
+def export_orders(
+    caller: CallerDep,
+    runtime: RuntimeDep,
+    financial_status: Annotated[SearchText | None, Query()] = None,
+    fulfillment_status: Annotated[SearchText | None, Query()] = None,
+    status: Annotated[SearchText | None, Query()] = None,
+    q: Annotated[SearchText | None, Query()] = None,
+    sort: Annotated[SearchText, Query()] = "-created_at",
+):
+    """The orders the same filters list, every page of them, as CSV (times in the store's zone)."""
+    query = listing.OrderQuery(
+        financial_status=financial_status,
+        fulfillment_status=fulfillment_status,
+        status=status,
+        q=q,
+        sort=sort,
+    )
+    with runtime.uow(read_only=True) as uow:  # a bad filter is a 422 before the download starts
+        listing.list_orders(uow, store_id=caller.store_id, query=replace(query, limit=1))
+        timezone = get_store(uow, store_id=caller.store_id).timezone
+    rows = export.csv_rows(
+        lambda: runtime.uow(read_only=True), store_id=caller.store_id, query=query, timezone=timezone
+    )
+    return csv_response(rows, export.filename(runtime.clock.now()))
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
@@ -172,6 +207,7 @@ def fulfill(
                 tracking=tracking,
                 actor=caller.actor,
                 now=now,
+                notify_customer=body.notify_customer,
             )
         )
 

@@ -51,6 +51,7 @@ class OrderFulfilled:
     fulfillment_id: int
     actor: Actor
     at: datetime
+    notify_customer: bool = True
 
 
 @dataclass(frozen=True)

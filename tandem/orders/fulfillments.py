@@ -37,6 +37,7 @@ def fulfill_order(
     tracking: Tracking,
     actor: Actor,
     now: datetime,
+    notify_customer: bool = True,
 ) -> Fulfillment:
     """Ship some or all remaining units; stock leaves the warehouse in the same transaction."""
     session = uow.session
@@ -72,7 +73,7 @@ def fulfill_order(
         *refresh_fulfillment(session, order),
     ]
     record(session, order, changes, actor, now)
-    uow.publish(events.OrderFulfilled(order, fulfillment.id, actor, now))
+    uow.publish(events.OrderFulfilled(order, fulfillment.id, actor, now, notify_customer))
     uow.commit()
     return fulfillment
 

@@ -40,6 +40,7 @@ class OrderQuery:
     sort: str = "-created_at"
     limit: int = 50
     cursor: str | None = None
+    conditions: tuple = ()  # more SQL conditions on Order, from a caller that knows other tables
 
 
 def list_orders(uow: UnitOfWork, *, store_id: int, query: OrderQuery) -> tuple[list[Order], str | None]:
@@ -67,7 +68,7 @@ def _filters(query: OrderQuery) -> list:
             conditions.append(Order.status.in_(values))
     if query.q:
         conditions.append(_search(query.q))
-    return conditions
+    return conditions + list(query.conditions)
 
 
 def _fulfillment_filter(raw: str) -> list:

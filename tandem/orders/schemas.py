@@ -61,6 +61,7 @@ class FulfillmentIn(Input):
     tracking_company: OptionalText | None = None
     tracking_number: OptionalText | None = None
     tracking_url: Url | None = None
+    notify_customer: Flag = True  # the shipping confirmation email
 
 
 # -- responses -------------------------------------------------------------------------------

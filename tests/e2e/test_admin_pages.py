@@ -106,7 +106,7 @@ def test_staff_logs_in_and_is_taken_where_they_were_going(client, shop):
 def test_login_never_redirects_outside_the_admin(client, shop, target):
     response = log_in(client, shop, next_url=target)
 
-    assert response.headers["location"] == "/admin/orders"
+    assert response.headers["location"] == "/admin"
 
 
 def test_wrong_password_is_refused(client, shop):
@@ -305,7 +305,13 @@ def test_cancel_from_the_order_page_uses_the_chosen_reason(client, shop):
 
     page = client.post(
         f"/admin/orders/{order['id']}/cancel",
-        data={"csrf_token": token, "reason": "fraud", "refund": "true", "restock": "true"},
+        data={
+            "csrf_token": token,
+            "reason": "fraud",
+            "refund": "true",
+            "restock": "true",
+            "confirmed": "true",
+        },
     )
 
     assert flash_of(page) == "The order was cancelled."
