@@ -3,13 +3,23 @@
 import functools
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 
-_KNOWN = frozenset(list_currencies())
+
+@functools.cache
+def _currencies_in_use() -> frozenset[str]:
+    """ISO 4217 codes that are legal tender somewhere today (CLDR): no XXX, XTS, XAU, XDR or
+    retired codes, only currencies with a defined minor unit."""
+    return frozenset(
+        code
+        for territory in get_global("territory_currencies")
+        for code in get_territory_currencies(territory, tender=True, non_tender=False)
+    )
 
 
 def is_currency(code: str) -> bool:
-    return code in _KNOWN
+    return code in _currencies_in_use()
 
 
 @functools.cache
@@ -20,6 +30,8 @@ def exponent(currency: str) -> int:
 
 def to_minor(value: str | int | Decimal, currency: str) -> int:
     """Parse a decimal amount ("49.90") into minor units; ValueError if not exact."""
+    if isinstance(value, str) and (not value.isascii() or "_" in value):
+        raise ValueError('must be a decimal amount of digits 0-9 such as "49.90"')
     try:
         amount = Decimal(str(value))
     except InvalidOperation as exc:

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For/-Proto `tandem serve` believes (uvicorn's forwarded_allow_ips:
     # comma-separated addresses or networks, "*" for any). Unset: uvicorn's default, 127.0.0.1.
     forwarded_allow_ips: str | None = None
+    # Requests with a larger body are refused (413) before it is read.
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    # Rate limits ("N/second|minute|hour|day", several separated by ";"), counted in
+    # rate_limit_storage_uri (memory:// is per process; redis://... is shared by processes).
+    login_rate_limit: str = "5/minute;30/hour"  # failed sign-ins per account (or per link)
+    login_address_rate_limit: str = "20/minute;200/hour"  # failed sign-ins per client address
+    api_rate_limit: str | None = None  # calls per API token, e.g. "100/second"; off by default
+    rate_limit_storage_uri: str = "memory://"
 
     @field_validator("database_url")
     @classmethod
@@ -51,6 +59,20 @@ class Settings(BaseSettings):
         if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
             raise ValueError("TANDEM_DATABASE_URL must be a sqlite: or postgresql: URL")
         return url
+
+    @field_validator("login_rate_limit", "login_address_rate_limit", "api_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str | None) -> str | None:
+        from limits import parse_many
+
+        if not value or not value.strip():
+            return None  # TANDEM_API_RATE_LIMIT="" is off, as unset
+        parse_many(value)  # a ValueError naming what it could not read
+        return value
+
+    @property
+    def is_https(self) -> bool:
+        return self.base_url.lower().startswith("https://")
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> "Settings":

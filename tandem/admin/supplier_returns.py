@@ -247,7 +247,7 @@ def policy_from_form(
 
 def _whole(raw: str, problem: str) -> int:
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise FormProblem(problem)
     return int(raw)
 

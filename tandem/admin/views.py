@@ -37,11 +37,12 @@ from tandem.admin.security import (
     same_token,
 )
 from tandem.api.presenting import csv_response
+from tandem.api.throttling import client_address
 from tandem.api.types import Id, LongText, SearchText
 from tandem.auth import service as auth
 from tandem.errors import InvalidInput, NotFound, TandemError, Unauthorized
 from tandem.i18n.catalogs import LOCALES
-from tandem.i18n.labels import N_
+from tandem.i18n.labels import N_, TOO_MANY_ATTEMPTS
 from tandem.orders import domain, export, fulfillments, listing, refunds, service
 from tandem.orders.domain import CancelReason, HoldReason
 from tandem.orders.schemas import order_out
@@ -95,11 +96,20 @@ def log_in(
     if not same_token(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         error = N_("This form has expired. Please log in again.")
         return _login_form(request, new_login_token(), next_url=next, email=email, error=error, status=403)
+    attempt = {"account": email.strip().lower(), "address": client_address(request)}
+    throttle = request.app.state.limits.sign_in
+    if refused := throttle.refusal(**attempt):
+        response = _login_form(
+            request, csrf_token, next_url=next, email=email, error=TOO_MANY_ATTEMPTS, status=429
+        )
+        response.headers["Retry-After"] = str(refused.retry_after)
+        return response
     runtime = runtime_of(request)
     try:
         with runtime.uow() as uow:
             login = auth.log_in(uow, email=email, password=password, now=runtime.clock.now())
     except Unauthorized:
+        throttle.failed(**attempt)
         error = N_("Wrong email or password.")
         return _login_form(request, csrf_token, next_url=next, email=email, error=error, status=401)
     response = redirect(request, safe_next(next))

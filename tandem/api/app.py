@@ -11,8 +11,10 @@ from swagger_ui_bundle import swagger_ui_path
 
 from tandem import __version__, metrics, operations
 from tandem.api import errors, openapi
+from tandem.api.guard import RequestGuard
 from tandem.api.hot_routes import HotRoutes
 from tandem.api.observing import ObservedRequests
+from tandem.api.throttling import build_limits
 from tandem.auth.service import TokenCache
 from tandem.checkout.lanes import LanesByLoop
 from tandem.checkout.schemas import CheckoutIn
@@ -58,6 +60,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.token_cache = TokenCache()
     app.state.checkout_lanes = LanesByLoop(runtime)
+    app.state.limits = build_limits(runtime.settings)
     errors.install(app)
     app.include_router(_api_router(), prefix="/api/v1")
     _list_hand_read_bodies(app, CheckoutIn)
@@ -71,7 +74,15 @@ def create_app(
         complete=checkout_api.complete_checkout,
         fastapi_app=app,
     )
-    # Outside HotRoutes: the checkout routes are counted and logged too.
+    app.add_middleware(  # before any body is read: size limit, authentication, rate limit
+        RequestGuard,
+        fastapi_app=app,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        api_limit=app.state.limits.api,
+        hsts=runtime.settings.is_https,
+    )
+    # Outermost (added last): every answer, the guard's refusals and the checkout routes
+    # included, is counted, logged and carries its request id.
     app.add_middleware(ObservedRequests, json_logs=runtime.settings.log_format == "json")
     from tandem.admin.views import mount
 

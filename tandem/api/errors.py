@@ -5,8 +5,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tandem.errors import InvalidInput, TandemError, error_body, error_json
 
@@ -29,6 +31,8 @@ def field_path(loc: tuple) -> str:
     return text or "body"
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 429: "too_many_requests"}
+
 # Deadlock, serialization failure, lock timeout (PostgreSQL); a busy database (SQLite).
 CONTENTION_STATES = {"40P01", "40001", "55P03"}
 
@@ -36,6 +40,15 @@ CONTENTION_STATES = {"40P01", "40001", "55P03"}
 def is_contention(exc: OperationalError) -> bool:
     state = getattr(exc.orig, "sqlstate", None)
     return state in CONTENTION_STATES or "database is locked" in str(exc.orig)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route takes on this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -63,8 +76,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})  # Retry-After on a 429...
+        if exc.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(OperationalError)
     async def _database(request: Request, exc: OperationalError):

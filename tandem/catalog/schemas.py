@@ -1,7 +1,7 @@
 from pydantic import BaseModel, Field
 
 from tandem.api.presenting import money
-from tandem.api.types import Amount, Input, LongText, OptionalText, StockCount, Text
+from tandem.api.types import Amount, BodyId, Input, LongText, OptionalText, StockCount, Text
 from tandem.catalog.models import Product, Variant
 from tandem.inventory.domain import StockFigures
 
@@ -22,8 +22,8 @@ class ProductIn(Input):
 
 
 class InventorySet(Input):
-    variant_id: int = Field(ge=1, le=2**53 - 1)
-    available: int = Field(ge=0, le=10**9)
+    variant_id: BodyId
+    available: StockCount
 
 
 class VariantOut(BaseModel):

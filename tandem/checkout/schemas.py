@@ -3,7 +3,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from tandem.api.presenting import money, timestamp
-from tandem.api.types import Email, Id, Input, OptionalText, Quantity, Text
+from tandem.api.types import BodyId, Email, Input, OptionalText, Quantity, Text
 from tandem.checkout.addresses import country_code_of, country_name, joined_name, split_name
 from tandem.checkout.models import Checkout
 
@@ -70,19 +70,19 @@ class Address(Input):
 
 
 class CheckoutLineIn(Input):
-    variant_id: Id
+    variant_id: BodyId
     quantity: Quantity
-    selling_plan_id: Id | None = None
+    selling_plan_id: BodyId | None = None
 
 
 class CheckoutIn(Input):
-    customer_id: Id | None = None
+    customer_id: BodyId | None = None
     email: Email | None = None
     line_items: list[CheckoutLineIn] = Field(min_length=1, max_length=100)
     shipping_address: Address
     billing_address: Address | None = None
     card_token: Text | None = None
-    payment_method_id: Id | None = None
+    payment_method_id: BodyId | None = None
 
 
 class CheckoutLineOut(BaseModel):

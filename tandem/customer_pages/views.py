@@ -21,12 +21,13 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from tandem.api.errors import is_contention
+from tandem.api.throttling import client_address
 from tandem.customer_pages import presenting, security
 from tandem.customer_pages.pages import CustomerSite, render
 from tandem.customer_pages.presenting import CONFIRM_PAYMENT, PAY_INVOICE, UPDATE_CARD
 from tandem.errors import Conflict, Forbidden, InvalidInput, NotFound, PaymentFailed, TandemError
 from tandem.i18n.catalogs import negotiate
-from tandem.i18n.labels import N_
+from tandem.i18n.labels import N_, TOO_MANY_ATTEMPTS
 from tandem.preorders import customer_links
 from tandem.runtime import Runtime
 
@@ -80,6 +81,8 @@ def update_card(request: Request, token: str, card_token: CardToken = "", form_k
     view = _posted(request, UPDATE_CARD, token, form_key)
     if problem := card_token_problem(card_token):
         return _form(request, UPDATE_CARD, token, view, card_token=card_token, field_error=problem)
+    if refused := _too_many_attempts(request, UPDATE_CARD, token, view):
+        return refused
     runtime = _runtime(request)
     try:
         with runtime.uow() as uow:
@@ -88,6 +91,7 @@ def update_card(request: Request, token: str, card_token: CardToken = "", form_k
             )
             last4 = card.last4
     except InvalidInput:
+        _attempt_failed(request, token)
         problem = N_("This card was not accepted. Check the card token and try again.")
         return _form(request, UPDATE_CARD, token, view, card_token=card_token, field_error=problem)
     return _done(request, view, "card_saved", last4=last4)
@@ -130,6 +134,8 @@ def pay_invoice(request: Request, token: str, card_token: CardToken = "", form_k
     view = _posted(request, PAY_INVOICE, token, form_key)
     if problem := card_token_problem(card_token):
         return _form(request, PAY_INVOICE, token, view, card_token=card_token, field_error=problem)
+    if refused := _too_many_attempts(request, PAY_INVOICE, token, view):
+        return refused
     runtime = _runtime(request)
     try:
         with runtime.uow() as uow:
@@ -142,6 +148,7 @@ def pay_invoice(request: Request, token: str, card_token: CardToken = "", form_k
         if exc.code == "gateway_error":
             error = N_("The payment service did not answer and nothing was charged. Please try again.")
             return _form(request, PAY_INVOICE, token, view, error=error, status=503)
+        _attempt_failed(request, token)
         error = N_("Your card was declined. Nothing was charged: please try another card.")
         return _form(request, PAY_INVOICE, token, view, error=error, status=402)
     return _done(request, view, "invoice_paid")
@@ -153,6 +160,20 @@ def no_such_page(anything: str) -> Response:
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+
+
+def _too_many_attempts(request: Request, purpose: str, token: str, view: dict) -> Response | None:
+    """The form again with a 429 once a link or an address failed too often (card testing)."""
+    throttle = request.app.state.limits.card_forms
+    if not (refused := throttle.refusal(link=token, address=client_address(request))):
+        return None
+    response = _form(request, purpose, token, view, error=TOO_MANY_ATTEMPTS, status=429)
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def _attempt_failed(request: Request, token: str) -> None:
+    request.app.state.limits.card_forms.failed(link=token, address=client_address(request))
 
 
 def card_token_problem(card_token: str) -> str | None:

@@ -239,3 +239,7 @@ def timeline_data(verb: str, data: dict, gettext: Callable[[str], str]) -> dict:
     return {
         key: label(tables[key], value, gettext) if key in tables else value for key, value in data.items()
     }
+
+
+# What the admin sign-in page and the customer pages' card forms say when they refuse (429).
+TOO_MANY_ATTEMPTS = N_("Too many failed attempts. Please wait a few minutes, then try again.")

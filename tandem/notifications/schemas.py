@@ -1,13 +1,13 @@
 from pydantic import BaseModel
 
 from tandem.api.presenting import timestamp
-from tandem.api.types import Input, Text
+from tandem.api.types import Input, Text, WebhookAddress
 from tandem.notifications.models import Email, WebhookDelivery, WebhookSubscription
 
 
 class WebhookIn(Input):
     topic: Text
-    address: Text
+    address: WebhookAddress
 
 
 class WebhookOut(BaseModel):

@@ -4,7 +4,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tandem.api.presenting import money, timestamp
-from tandem.api.types import Amount, Id, Input, LongText, OptionalText, Quantity, Url
+from tandem.api.types import Amount, BodyId, Flag, Input, LongText, OptionalText, Quantity, Url
 from tandem.checkout.addresses import presented
 from tandem.orders import domain
 from tandem.orders.domain import CancelReason, HoldReason
@@ -29,18 +29,18 @@ class HoldIn(Input):
 
 
 class ReleaseIn(Input):
-    hold_ids: list[Id] | None = Field(default=None, max_length=100)
+    hold_ids: list[BodyId] | None = Field(default=None, max_length=100)
 
 
 class CancelIn(Input):
     reason: CancelReason = CancelReason.OTHER
-    refund: bool = True
-    restock: bool = True
-    notify_customer: bool = True
+    refund: Flag = True
+    restock: Flag = True
+    notify_customer: Flag = True
 
 
 class RefundLineIn(Input):
-    line_item_id: Id
+    line_item_id: BodyId
     quantity: Quantity
     restock_type: Literal["no_restock", "cancel", "return"] = "no_restock"
 
@@ -52,17 +52,17 @@ class RefundIn(Input):
 
 
 class FulfillLineIn(Input):
-    id: Id
+    id: BodyId
     quantity: Quantity | None = None
 
 
 class FulfillmentIn(Input):
-    line_item_ids: list[Id] | None = Field(default=None, max_length=100)
+    line_item_ids: list[BodyId] | None = Field(default=None, max_length=100)
     line_items: list[FulfillLineIn] | None = Field(default=None, max_length=100)
     tracking_company: OptionalText | None = None
     tracking_number: OptionalText | None = None
     tracking_url: Url | None = None
-    notify_customer: bool = True  # the shipping confirmation email
+    notify_customer: Flag = True  # the shipping confirmation email
 
 
 # -- responses -------------------------------------------------------------------------------

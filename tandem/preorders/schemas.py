@@ -5,7 +5,7 @@ from datetime import UTC
 from pydantic import AwareDatetime, BaseModel, Field
 
 from tandem.api.presenting import money, timestamp
-from tandem.api.types import Amount, Id, Input, Text
+from tandem.api.types import Amount, BodyId, Input, Integer, Text
 from tandem.preorders import domain
 from tandem.preorders.domain import BalanceTrigger, DepositType, InventoryReserve
 from tandem.preorders.models import PaymentSchedule, SellingPlan
@@ -19,7 +19,7 @@ class DepositIn(Input):
 class BalanceDueIn(Input):
     trigger: BalanceTrigger
     at: AwareDatetime | None = None
-    after_seconds: int | None = Field(default=None, ge=1, le=10 * 366 * 86400)
+    after_seconds: Integer | None = Field(default=None, ge=1, le=10 * 366 * 86400)
 
 
 class SellingPlanIn(Input):
@@ -28,11 +28,11 @@ class SellingPlanIn(Input):
     balance_due: BalanceDueIn
     inventory_reserve: InventoryReserve = InventoryReserve.ON_SALE
     expected_fulfillment_at: AwareDatetime | None = None
-    variant_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    variant_ids: list[BodyId] = Field(default_factory=list, max_length=1000)
 
 
 class VariantIdsIn(Input):
-    variant_ids: list[Id] = Field(min_length=1, max_length=1000)
+    variant_ids: list[BodyId] = Field(min_length=1, max_length=1000)
 
 
 class SellingPlanOut(BaseModel):

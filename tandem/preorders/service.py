@@ -55,6 +55,7 @@ def create_plan(
         created_at=now,
         variants=_own_variants(session, store_id, variant_ids),
     )
+    _check_deposit_within_prices(selling_plan, field="deposit.value")
     session.add(selling_plan)
     uow.commit()
     return selling_plan
@@ -65,6 +66,7 @@ def attach_variants(uow: UnitOfWork, *, store_id: int, plan_id: int, variant_ids
     plan = get_plan(uow, store_id=store_id, plan_id=plan_id)
     known = {v.id for v in plan.variants}
     plan.variants.extend(v for v in _own_variants(uow.session, store_id, variant_ids) if v.id not in known)
+    _check_deposit_within_prices(plan, field="variant_ids")
     uow.commit()
     return plan
 
@@ -98,6 +100,15 @@ def _deposit_value(session: Session, store_id: int, deposit_type: DepositType, v
     if value != value.to_integral_value():
         raise InvalidInput("deposit.value", "a percentage is a whole number from 0 to 100")
     return int(value)
+
+
+def _check_deposit_within_prices(plan: SellingPlan, *, field: str) -> None:
+    """A fixed deposit (per unit) is never more than the price of a variant sold under it."""
+    if plan.deposit_type != DepositType.FIXED:
+        return
+    for variant in plan.variants:
+        if plan.deposit_value > variant.price:
+            raise InvalidInput(field, f"the fixed deposit is above the price of variant {variant.id}")
 
 
 def _own_variants(session: Session, store_id: int, variant_ids: list[int]) -> list[Variant]:

@@ -3,7 +3,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tandem.api.presenting import money
-from tandem.api.types import Amount, Email, Input, Text
+from tandem.api.types import Amount, Currency, Email, Flag, Input, Integer, SettingsPatch, Text
 from tandem.stores.models import Store
 
 
@@ -51,23 +51,24 @@ class StoreOut(BaseModel):
 
 
 class ReturnPolicyIn(Input):
-    window_days: int = Field(ge=0, le=365)
-    restocking_fee_percent: int = Field(ge=0, le=100)
+    window_days: Integer = Field(ge=0, le=365)
+    restocking_fee_percent: Integer = Field(ge=0, le=100)
     label_provider: Literal["supplier", "retailer", "customer"] = "supplier"
     final_sale_skus: list[Text] = Field(default_factory=list, max_length=1000)
 
 
-class StoreUpdate(Input):
-    name: Text | None = None
-    kinds: list[Literal["retailer", "supplier"]] | None = None
-    email: Email | None = None
-    currency: Text | None = None
-    locale: Literal["en", "fr"] | None = None
-    timezone: Text | None = None
-    payment_capture: Literal["automatic", "manual"] | None = None
-    collective_automatic_payments: bool | None = None
-    sender_name: Text | None = None
-    sender_email: Email | None = None
-    billing_card_token: Text | None = None  # the card collective payments are charged to
-    supplier_shipping_fee: Amount | None = None
-    return_policy: ReturnPolicyIn | None = None
+class StoreUpdate(SettingsPatch):
+    # None only means "left out": null in the body is refused (see SettingsPatch).
+    name: Text = None
+    kinds: list[Literal["retailer", "supplier"]] = None
+    email: Email = None
+    currency: Currency = None
+    locale: Literal["en", "fr"] = None
+    timezone: Text = None
+    payment_capture: Literal["automatic", "manual"] = None
+    collective_automatic_payments: Flag = None
+    sender_name: Text = None
+    sender_email: Email = None
+    billing_card_token: Text = None  # the card collective payments are charged to
+    supplier_shipping_fee: Amount = None
+    return_policy: ReturnPolicyIn = None

@@ -15,6 +15,7 @@ from tandem.errors import InvalidInput, NotFound
 from tandem.money import is_currency, parse_field
 from tandem.stores.domain import LOCALES, PaymentCapture, StoreKind, lacks_billing_card
 from tandem.stores.models import ApiToken, Store
+from tandem.text import is_one_line
 
 EDITABLE = (
     "name",
@@ -53,6 +54,7 @@ class CreatedStore:
 
 def create_store(uow: UnitOfWork, *, new: NewStore, now: datetime) -> CreatedStore:
     """A store with one API token and one staff login; secrets are returned once."""
+    _validated({"name": new.name})  # also the sender name of its emails
     card = _vault_billing_card(uow, new.billing_card_token)  # the gateway first, outside the transaction
     _refuse_automatic_payments_without_card(
         is_retailer=StoreKind.RETAILER in new.kinds,
@@ -185,7 +187,8 @@ def _validated(values: dict) -> dict:
         "locale": (lambda v: v in LOCALES, f"must be one of {', '.join(LOCALES)}"),
         "timezone": (lambda v: v in available_timezones(), "is not an IANA time zone"),
         "payment_capture": (lambda v: v in set(PaymentCapture), "must be automatic or manual"),
-        "name": (lambda v: bool(v and v.strip()), "cannot be empty"),
+        "name": (lambda v: bool(v and v.strip()) and is_one_line(v), "cannot be empty or span lines"),
+        "email": (is_one_line, "must not contain line breaks or control characters"),
     }
     for field, value in values.items():
         check = checks.get(field)

@@ -3,7 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tandem.api.presenting import money, timestamp
-from tandem.api.types import Amount, Id, Input, LongText, Quantity, Text, Url
+from tandem.api.types import Amount, BodyId, Flag, Input, LongText, Quantity, Text, Url
 from tandem.catalog.schemas import ProductOut
 from tandem.checkout.addresses import presented
 from tandem.orders.models import Fulfillment, Order
@@ -20,17 +20,17 @@ from tandem.timeline.service import events_of
 
 
 class ConnectionIn(Input):
-    supplier_store_id: Id
+    supplier_store_id: BodyId
 
 
 class ImportIn(Input):
-    supplier_product_id: Id
+    supplier_product_id: BodyId
     price: Amount | None = None
     title: Text | None = None
 
 
 class SupplierLineIn(Input):
-    id: Id
+    id: BodyId
     quantity: Quantity | None = None
 
 
@@ -52,7 +52,7 @@ class SupplierRefundIn(Input):
 
 
 class ReturnLineIn(Input):
-    id: Id  # a line of the supplier order
+    id: BodyId  # a line of the supplier order
     quantity: Quantity
 
 
@@ -63,14 +63,14 @@ class ReturnIn(Input):
 
 
 class ReturnCloseIn(Input):
-    restock: bool = True
+    restock: Flag = True
 
 
 class SupplierFulfillmentIn(Input):
     tracking_company: Text
     tracking_number: Text
     tracking_url: Url | None = None
-    line_item_ids: list[Id] | None = Field(default=None, max_length=100)
+    line_item_ids: list[BodyId] | None = Field(default=None, max_length=100)
     line_items: list[SupplierLineIn] | None = Field(default=None, max_length=100)
 
 
