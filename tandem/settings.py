@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         parse_many(value)  # a ValueError naming what it could not read
         return value
 
+    @field_validator("login_rate_limit", "login_address_rate_limit")
+    @classmethod
+    def _sign_ins_always_limited(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("sign-in throttling cannot be turned off: give a limit such as 5/minute")
+        return value
+
     @property
     def is_https(self) -> bool:
         return self.base_url.lower().startswith("https://")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tandem.api.deps import caller_of, token_of
@@ -36,6 +37,7 @@ class RequestGuard:
     ):
         self.app, self.fastapi_app, self.max_body_bytes = app, fastapi_app, max_body_bytes
         self.api_limit, self.hsts = api_limit, hsts
+        self._templates: list | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,6 +51,7 @@ class RequestGuard:
             return
         receive = _bounded(receive, self.max_body_bytes)
         if is_api and (refused := await self._admit_api_call(scope, receive)) is not None:
+            scope["tandem.route"] = self._template(scope)
             await refused(scope, receive, send)
             return
         if limit_headers := scope.get("tandem.rate_limit_headers"):
@@ -74,7 +77,16 @@ class RequestGuard:
         body = error_body("too_many_requests", "too many requests for this API token; retry later")
         return JSONResponse(body, status_code=429, headers=allowance.headers)
 
+    def _template(self, scope: Scope) -> str | None:
+        """The API route a refused request was for (the router never saw it), from the paths
+        the OpenAPI document lists: its metrics and log line name the route, not "unmatched"."""
+        if self._templates is None:
+            paths = self.fastapi_app.openapi().get("paths", {})
+            self._templates = [(compile_path(path)[0], path) for path in paths]
+        return next((path for regex, path in self._templates if regex.match(scope["path"])), None)
+
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        scope.setdefault("tandem.route", self._template(scope))
         response = await self._answer(Request(scope, receive), exc)
         response.headers["Connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)

@@ -109,6 +109,10 @@ ERRORS: dict[int, tuple[str, dict]] = {
         "The current state does not allow it; nothing changed",
         _example("invalid_transition", "the order cannot be cancelled now"),
     ),
+    413: (
+        "The request body is larger than the server accepts (TANDEM_MAX_BODY_BYTES)",
+        _example("too_large", "the request body is larger than 1048576 bytes"),
+    ),
     422: (
         "Invalid input; `field` names it",
         _example(
@@ -117,6 +121,10 @@ ERRORS: dict[int, tuple[str, dict]] = {
             field="line_items[0].quantity",
             errors=[{"field": "line_items[0].quantity", "message": "Input should be >= 1"}],
         ),
+    ),
+    429: (
+        "Too many calls with this token (TANDEM_API_RATE_LIMIT); retry after Retry-After seconds",
+        _example("too_many_requests", "too many requests for this API token; retry later"),
     ),
     503: (
         "The database was busy; nothing changed, retry (see Retry-After)",
@@ -209,8 +217,8 @@ def _error_statuses(schemas: dict, path: str, method: str, operation: dict) -> l
     body = operation.get("requestBody")
     takes_input = bool(body or operation.get("parameters") or "{" in path)
     writes = method != "get"
-    statuses = {401}
-    statuses |= {400} if body else set()
+    statuses = {401, 429}  # 429: only where the operator set a per-token rate limit
+    statuses |= {400, 413} if body else set()
     statuses |= {402} if operation.get("operationId") in PAYING else set()
     statuses |= {403} if operation.get("operationId") in KIND_CHECKED else set()
     statuses |= {404} if "{" in path or _names_ids(schemas, body) else set()

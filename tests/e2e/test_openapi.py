@@ -48,7 +48,9 @@ def test_operation_ids_are_unique_and_readable(document):
 def test_every_operation_lists_its_errors_with_the_error_schema_and_an_example(document):
     for path, method, operation in operations(document):
         errors = {code: r for code, r in operation["responses"].items() if code >= "400"}
-        assert "401" in errors, (method, path)
+        assert "401" in errors and "429" in errors, (method, path)
+        if "requestBody" in operation:
+            assert "413" in errors, (method, path)
         if "{" in path:
             assert "404" in errors, (method, path)
         if method != "get":

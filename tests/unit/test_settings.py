@@ -91,3 +91,11 @@ def test_a_database_url_that_is_not_sqlite_or_postgresql_is_refused(url):
 def test_a_negative_delay_is_refused():
     with pytest.raises(ValidationError):
         Settings(collective_delay_seconds=-1)
+
+
+def test_sign_in_throttling_cannot_be_turned_off_but_the_api_rate_limit_can():
+    with pytest.raises(ValidationError, match="login_rate_limit"):
+        Settings(login_rate_limit="")
+    with pytest.raises(ValidationError, match="login_address_rate_limit"):
+        Settings(login_address_rate_limit=" ")
+    assert Settings(api_rate_limit="").api_rate_limit is None
