@@ -4,7 +4,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from tandem.api.presenting import money, timestamp
 from tandem.api.types import BodyId, Email, Input, OptionalText, Quantity, Text
-from tandem.checkout.addresses import country_code_of, country_name, joined_name, split_name
+from tandem.checkout.addresses import country_code_of, country_codes, country_name, joined_name, split_name
 from tandem.checkout.models import Checkout
 
 
@@ -43,7 +43,11 @@ class Address(Input):
     province_code: OptionalText | None = None
     zip: Text
     country: Annotated[OptionalText | None, AfterValidator(lambda v: v and _country(v))] = None
-    country_code: Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country_code)]
+    country_code: Annotated[
+        str,
+        Field(min_length=2, max_length=2, json_schema_extra={"enum": sorted(country_codes())}),
+        AfterValidator(_country_code),
+    ]
     phone: OptionalText | None = None
 
     @model_validator(mode="before")

@@ -61,7 +61,10 @@ def test_a_generated_client_sells_and_refunds(app, shop, tmp_path, generated):
                 email="lea@example.com",
                 line_items=[models.CheckoutLineIn(variant_id=variant_id, quantity=2)],
                 shipping_address=models.Address(
-                    address1="8 rue des Lilas", city="Lyon", zip_="69003", country_code="FR"
+                    address1="8 rue des Lilas",
+                    city="Lyon",
+                    zip_="69003",
+                    country_code=models.AddressCountryCode.FR,
                 ),
                 card_token="tok_success",
             ),

@@ -78,6 +78,8 @@ def test_enums_the_server_enforces_are_declared(document):
         p for p in document["paths"]["/api/v1/supplier_orders"]["get"]["parameters"] if p["name"] == "status"
     )
     assert "open" in status["schema"]["anyOf"][0]["enum"]
+    country = document["components"]["schemas"]["Address"]["properties"]["country_code"]
+    assert "FR" in country["enum"] and "US" in country["enum"] and "XX" not in country["enum"]
 
 
 def _declared_values(document, path: str, name: str) -> list[str]:
