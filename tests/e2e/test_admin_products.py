@@ -244,3 +244,14 @@ def test_the_products_page_speaks_french(client, make_store):
 
     assert "Nouveau produit" in products_page(client).text
     assert "Modifications du stock" in product_page(client, variant["product_id"]).text
+
+
+def test_stock_set_through_the_api_is_a_movement_naming_the_token(client, shop, runtime):
+    variant = shop.product(quantity=2)
+
+    assert shop.post("/inventory/set", {"variant_id": variant["id"], "available": 5}).status_code == 200
+
+    [movement] = movements(runtime)
+    assert (movement.actor_kind, movement.on_hand_before, movement.on_hand_after) == ("api", 2, 5)
+    logged_in(client, shop)
+    assert movement.actor_name in product_page(client, variant["product_id"]).text
