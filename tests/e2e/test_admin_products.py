@@ -255,3 +255,19 @@ def test_stock_set_through_the_api_is_a_movement_naming_the_token(client, shop, 
     assert (movement.actor_kind, movement.on_hand_before, movement.on_hand_after) == ("api", 2, 5)
     logged_in(client, shop)
     assert movement.actor_name in product_page(client, variant["product_id"]).text
+
+
+def test_a_plan_whose_deposit_is_above_the_price_is_refused_and_nothing_is_attached(client, shop):
+    cheap = shop.product(price="5.00", sku="CHEAP")
+    dear = shop.product(price="100.00", sku="DEAR")
+    plan = shop.selling_plan([dear["id"]], deposit=("fixed", "20.00"))
+    logged_in(client, shop)
+    page = product_page(client, cheap["product_id"])
+
+    refused = client.post(
+        f"/admin/products/{cheap['product_id']}/variants/{cheap['id']}/selling_plans",
+        data={"csrf_token": csrf_of(page), "plan_id": str(plan["id"])},
+    )
+
+    assert flash_of(refused).startswith("This variant cannot be sold under this selling plan:")
+    assert shop.get(f"/selling_plans/{plan['id']}").json()["variant_ids"] == [dear["id"]]
