@@ -21,6 +21,7 @@ from tandem.admin import (
     order_work,
     outbox,
     preorders,
+    products,
     store_settings,
     supplier_orders,
     tokens,
@@ -69,6 +70,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(supplier_orders.router)
     app.include_router(preorders.router)
     app.include_router(order_work.router)
+    app.include_router(products.router)
     app.include_router(customers.router)
     app.include_router(connections.router)
     app.include_router(store_settings.router)

@@ -49,7 +49,12 @@ def get_variant(variant_id: Id, caller: CallerDep, uow: ReadUoW, now: Now):
 @router.post("/inventory/set", response_model=VariantOut)
 def set_inventory(body: InventorySet, caller: CallerDep, uow: UoW, now: Now):
     view = service.set_available(
-        uow, store_id=caller.store_id, variant_id=body.variant_id, available=body.available, now=now
+        uow,
+        store_id=caller.store_id,
+        variant_id=body.variant_id,
+        available=body.available,
+        now=now,
+        actor=caller.actor,
     )
     return VariantOut.of(view.variant, view.stock, _currency(uow, caller.store_id))
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tandem.catalog.models import Product, Variant
@@ -15,6 +15,7 @@ from tandem.inventory.domain import StockFigures
 from tandem.money import parse_field
 from tandem.paging import Page, PageRequest, newest_first
 from tandem.stores.models import Store
+from tandem.timeline.domain import SYSTEM, Actor
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,39 @@ def get_product(uow: UnitOfWork, *, store_id: int, product_id: int) -> Product:
     return product
 
 
-def list_products(uow: UnitOfWork, *, store_id: int, page: PageRequest) -> Page[Product]:
+def list_products(
+    uow: UnitOfWork, *, store_id: int, page: PageRequest, q: str | None = None
+) -> Page[Product]:
+    """Newest first; `q` finds a product by a part of its title or of one of its variants' SKUs."""
     query = select(Product).options(selectinload(Product.variants)).where(Product.store_id == store_id)
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        by_sku = select(Variant.product_id).where(
+            Variant.store_id == store_id, func.lower(Variant.sku).like(pattern, escape="\\")
+        )
+        query = query.where(or_(func.lower(Product.title).like(pattern, escape="\\"), Product.id.in_(by_sku)))
     return newest_first(uow.session, query, Product.id, page)
+
+
+def update_prices(
+    uow: UnitOfWork,
+    *,
+    store_id: int,
+    variant_id: int,
+    price: Decimal,
+    wholesale_price: Decimal | None,
+    now: datetime,
+) -> Variant:
+    """Set a variant's price and wholesale price (none: not offered to retailers)."""
+    variant = _variant(uow.session, store_id, variant_id)
+    currency = uow.session.get(Store, store_id).currency
+    variant.price = parse_field(price, currency, "price")
+    variant.wholesale_price = (
+        None if wholesale_price is None else parse_field(wholesale_price, currency, "wholesale_price")
+    )
+    variant.product.updated_at = now
+    uow.commit()
+    return variant
 
 
 def get_variant(uow: UnitOfWork, *, store_id: int, variant_id: int, now: datetime) -> VariantView:
@@ -102,12 +133,14 @@ def stock_of(uow: UnitOfWork, variants: list[Variant], now: datetime) -> dict[in
 
 
 def set_available(
-    uow: UnitOfWork, *, store_id: int, variant_id: int, available: int, now: datetime
+    uow: UnitOfWork, *, store_id: int, variant_id: int, available: int, now: datetime, actor: Actor = SYSTEM
 ) -> VariantView:
     variant = _variant(uow.session, store_id, variant_id)
     if variant.linked_variant_id is not None:
         raise Conflict("this variant's stock belongs to its supplier", code="linked_variant")
-    figures = inventory.set_available(uow.session, variant_id=variant.id, available=available, now=now)
+    figures = inventory.set_available(
+        uow.session, variant_id=variant.id, available=available, now=now, actor=actor
+    )
     uow.commit()
     return VariantView(variant, figures)
 
@@ -119,6 +152,10 @@ def variants_by_id(session: Session, *, store_id: int, variant_ids: list[int]) -
         .where(Variant.id.in_(variant_ids), Variant.store_id == store_id)
     )
     return {v.id: v for v in rows}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _variant(session: Session, store_id: int, variant_id: int) -> Variant:

@@ -4,6 +4,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tandem.db import Base, BigId
+from tandem.timeline.domain import Actor, ActorKind
 
 
 class InventoryLevel(Base):
@@ -39,3 +40,25 @@ class Reservation(Base):
     status: Mapped[str] = mapped_column(String(12))
     expires_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+
+class StockMovement(Base):
+    """A change of a variant's stock made by hand (staff or API): who, when, from what to what."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (Index("ix_stock_movements_variant", "variant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    variant_id: Mapped[int] = mapped_column(ForeignKey("variants.id"))
+    on_hand_before: Mapped[int] = mapped_column(BigInteger)
+    on_hand_after: Mapped[int] = mapped_column(BigInteger)
+    available: Mapped[int] = mapped_column(BigInteger)
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(ActorKind(self.actor_kind), self.actor_name, self.actor_id)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from tandem.errors import InvalidInput, NotFound
 from tandem.inventory.domain import ReservationStatus, StockFigures, on_hand_for
-from tandem.inventory.models import InventoryLevel, Reservation
+from tandem.inventory.models import InventoryLevel, Reservation, StockMovement
+from tandem.timeline.domain import SYSTEM, Actor
 
 ACTIVE = ReservationStatus.ACTIVE.value
 
@@ -197,8 +198,11 @@ def create_level(session: Session, *, variant_id: int, store_id: int, on_hand: i
     session.add(InventoryLevel(variant_id=variant_id, store_id=store_id, on_hand=on_hand, allocated=0))
 
 
-def set_available(session: Session, *, variant_id: int, available: int, now: datetime) -> StockFigures:
-    """Make `available` units sellable, keeping what is committed or reserved."""
+def set_available(
+    session: Session, *, variant_id: int, available: int, now: datetime, actor: Actor = SYSTEM
+) -> StockFigures:
+    """Make `available` units sellable, keeping what is committed or reserved; the change is
+    recorded as a stock movement naming `actor`."""
     if available < 0:
         raise InvalidInput("available", "cannot be negative")
     reclaim_expired(session, variant_id=variant_id, now=now)  # reservations first, then the stock row
@@ -211,7 +215,38 @@ def set_available(session: Session, *, variant_id: int, available: int, now: dat
         .values(on_hand=on_hand)
         .execution_options(synchronize_session=False)
     )
+    _record_movement(session, variant_id, current.on_hand, on_hand, available, actor, now)
     return StockFigures(on_hand, current.allocated, current.reserved_active, 0)
+
+
+def _record_movement(
+    session: Session, variant_id: int, before: int, after: int, available: int, actor: Actor, now: datetime
+) -> None:
+    store_id = session.scalar(select(InventoryLevel.store_id).where(InventoryLevel.variant_id == variant_id))
+    session.add(
+        StockMovement(
+            store_id=store_id,
+            variant_id=variant_id,
+            on_hand_before=before,
+            on_hand_after=after,
+            available=available,
+            actor_kind=actor.kind.value,
+            actor_id=actor.id,
+            actor_name=actor.name,
+            created_at=now,
+        )
+    )
+
+
+def movements(session: Session, *, variant_ids: list[int], limit: int) -> list[StockMovement]:
+    """The latest stock movements of these variants, newest first."""
+    query = (
+        select(StockMovement)
+        .where(StockMovement.variant_id.in_(variant_ids))
+        .order_by(StockMovement.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
 
 
 def _lock_level(session: Session, variant_id: int) -> None:

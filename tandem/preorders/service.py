@@ -71,6 +71,14 @@ def attach_variants(uow: UnitOfWork, *, store_id: int, plan_id: int, variant_ids
     return plan
 
 
+def detach_variant(uow: UnitOfWork, *, store_id: int, plan_id: int, variant_id: int) -> SellingPlan:
+    """Stop offering a variant under the plan; orders already placed under it keep their terms."""
+    plan = get_plan(uow, store_id=store_id, plan_id=plan_id)
+    plan.variants = [v for v in plan.variants if v.id != variant_id]
+    uow.commit()
+    return plan
+
+
 def list_plans(uow: UnitOfWork, *, store_id: int, page: PageRequest) -> Page[SellingPlan]:
     query = select(SellingPlan).where(SellingPlan.store_id == store_id)
     return newest_first(uow.session, query, SellingPlan.id, page)
