@@ -203,7 +203,6 @@ def audit(
     """Check every invariant of SPEC §6 against the data; exit 1 on any violation."""
     from sqlalchemy.engine import make_url
 
-    import tandem.models  # noqa: F401 - every table mapped before the checks query them
     from tandem.audit import presenting
     from tandem.audit.service import CHECKS
     from tandem.db import make_engine

@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection, Engine
 
+import tandem.models  # noqa: F401 - the checks read tables of every domain: all mapped
 from tandem.audit import gateway, money, schedules, stock, suppliers, timeline
 from tandem.audit.domain import AuditReport, Check, Finding
 
