@@ -5,7 +5,7 @@ or inside the delay."""
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 
-from tandem.audit.money import BETWEEN_STORES, MONEY_IN_KINDS, REFUND, SUCCESS
+from tandem.audit.money import BETWEEN_STORES, MONEY_IN_KINDS, PENDING, REFUND, SUCCESS
 from tandem.orders.models import FulfillmentHold, Order
 from tandem.payments.domain import Purpose
 from tandem.payments.models import PaymentTransaction
@@ -69,7 +69,7 @@ def supplier_refunds_disagree(conn: Connection) -> list[tuple[str, str]]:
     rows = conn.execute(
         select(refund.id, refund.status, refund.amount, tx.status, tx.amount)
         .join(tx, tx.id == refund.transaction_id)
-        .where(tx.status != "pending")
+        .where(tx.status != PENDING)  # in flight: settled by its sweeper
         .where(~agreed | (succeeded & (tx.amount != refund.amount)) | (tx.kind != REFUND))
     )
     return [
