@@ -239,6 +239,56 @@ def demo(
     seed(settings, if_empty=if_empty, echo=typer.echo)
 
 
+@app.command()
+def audit(
+    database_url: Annotated[
+        str | None, typer.Option(help="The database to audit (default: TANDEM_DATABASE_URL).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Check every invariant of SPEC §6 against the data; exit 1 on any violation."""
+    from sqlalchemy.engine import make_url
+
+    from tandem.audit import presenting
+    from tandem.audit.service import CHECKS
+    from tandem.db import make_engine
+    from tandem.migrate import current_revision
+
+    settings = _settings(**({"database_url": database_url} if database_url else {}))
+    engine = make_engine(settings, pool_size=1)
+    try:
+        if current_revision(engine) is None:
+            typer.echo("error: the database has no Tandem tables (run `tandem db upgrade`)", err=True)
+            raise SystemExit(2)
+        report = _audit_with_progress(engine, len(CHECKS))
+    finally:
+        engine.dispose()
+    shown = make_url(settings.sqlalchemy_url).render_as_string(hide_password=True)
+    typer.echo(presenting.as_json(report, shown) if as_json else presenting.as_text(report))
+    if not report.clean:
+        raise SystemExit(1)
+
+
+def _audit_with_progress(engine, count: int):
+    """The audit, with a progress bar on stderr (stdout stays the report)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from tandem.audit.service import audit
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("auditing", total=count)
+        started = []
+
+        def starting(check) -> None:
+            progress.update(task, description=f"checking {check.name}", completed=len(started))
+            started.append(check)
+
+        report = audit(engine, on_check=starting)
+        progress.update(task, completed=count)
+    return report
+
+
 @bench_app.command("flash-sale")
 def bench_flash_sale(
     database_url: Annotated[

@@ -7,21 +7,22 @@ with several retailers, the supplier's variant that their imported variants are 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import aliased
 
+from tandem.audit.domain import AuditReport
+from tandem.audit.money import orphan_charges_query
+from tandem.audit.service import audit
 from tandem.bench.databases import bench_settings
 from tandem.db import make_engine
 from tandem.inventory.domain import ReservationStatus
 from tandem.inventory.models import InventoryLevel, Reservation
 from tandem.orders.models import LineItem, Order
-from tandem.payments.domain import TransactionKind, TransactionStatus
+from tandem.payments.domain import TransactionStatus
 from tandem.payments.models import PaymentTransaction
 from tandem.suppliers.models import SupplierOrder, SupplierOrderLine
 
 SUCCESS = TransactionStatus.SUCCESS.value
-CHARGES = (TransactionKind.SALE.value, TransactionKind.AUTHORIZATION.value)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,15 @@ def read_figures(
     try:
         with engine.execution_options(sqlite_begin="DEFERRED").connect() as conn:
             return _figures(conn, sellers, stock_variant_id, supplier, datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def audit_sale(database_url: str, secret: str) -> AuditReport:
+    """`tandem audit` on the sale's database, once Tandem's processes are stopped."""
+    engine = make_engine(bench_settings(database_url, secret), pool_size=1)
+    try:
+        return audit(engine)
     finally:
         engine.dispose()
 
@@ -139,19 +149,9 @@ def _payment_problems(conn: Connection, store_ids: list[int]) -> list[str]:
 
 
 def _orphan_charges(conn: Connection, store_ids: list[int]) -> list[str]:
-    tx, reversal = PaymentTransaction, aliased(PaymentTransaction)
-    reversed_ = exists().where(reversal.parent_id == tx.id, reversal.status == SUCCESS)
-    orphans = conn.scalar(
-        select(func.count(tx.id)).where(
-            tx.store_id.in_(store_ids),
-            tx.order_id.is_(None),
-            tx.supplier_order_id.is_(None),  # a collective payment to the supplier has no order
-            tx.kind.in_(CHARGES),
-            tx.status == SUCCESS,
-            ~reversed_,
-        )
-    )
-    return [f"{orphans} successful charge(s) with no order and no reversal"] if orphans else []
+    orphans = orphan_charges_query().where(PaymentTransaction.store_id.in_(store_ids)).subquery()
+    count = conn.scalar(select(func.count()).select_from(orphans))
+    return [f"{count} successful charge(s) with no order and no reversal"] if count else []
 
 
 def _pending_payments(conn: Connection, store_ids: list[int]) -> list[str]:

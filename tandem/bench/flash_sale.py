@@ -10,7 +10,7 @@
 4. second wave: once every abandoned reservation has lapsed, the willing buyers who were refused
    try again, so lapsed reservations must be sold again (no undersell);
 5. checks: units sold (by all retailers), stock left, committed units, payments and supplier orders,
-   read from the database;
+   read from the database; then `tandem audit` on it (`"audit": "clean"`, or `ok` is false);
 6. report: one JSON object. Throughput and latencies are those of the main phase
    (`duration_seconds`); latencies are those of the buyers who got an order. So are the CPU
    figures (`machine_cpu_percent` of all cores; `loadgen_cpu_percent`, the benchmark's own, of
@@ -40,6 +40,7 @@ from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
+from tandem.audit.domain import AuditReport
 from tandem.bench.buyers import (
     ABANDONED,
     COMPLETED,
@@ -50,7 +51,7 @@ from tandem.bench.buyers import (
     make_buyers,
     run_wave,
 )
-from tandem.bench.checks import SaleFigures, consistency_problems, read_figures
+from tandem.bench.checks import SaleFigures, audit_sale, consistency_problems, read_figures
 from tandem.bench.counters import Counts, database_work, scrape
 from tandem.bench.databases import BenchDatabase, fresh_database, postgres_server
 from tandem.bench.errors import BenchError, BenchUsageError
@@ -58,6 +59,8 @@ from tandem.bench.network import Catalogue, Stores, create_stores, stock_the_she
 from tandem.bench.processes import TandemConfig, log_tail, running_tandem
 
 __all__ = ["BenchError", "BenchUsageError", "FlashSaleOptions", "run"]
+
+AUDIT_VIOLATIONS_SHOWN = 20
 
 LAPSE_MARGIN_SECONDS = 0.5
 MAX_GATEWAY_LATENCY_MS = 60_000  # what Tandem's settings accept
@@ -187,7 +190,9 @@ def run_on(
         stock_variant_id=sale.catalogue.stock_variant_id,
         supplier=stores.supplier is not None,
     )
-    report = build_report(options, database, sale, figures, load_average)
+    say("auditing the database (tandem audit)")
+    audit = audit_sale(database.url, secret)
+    report = build_report(options, database, sale, figures, audit, load_average)
     if report["unexpected_responses"]:
         say(
             f"unexpected responses; the end of the server's log ({workdir}/server.log):\n"
@@ -334,6 +339,7 @@ def build_report(
     database: BenchDatabase,
     sale: SaleResult,
     figures: SaleFigures,
+    audit: AuditReport,
     load_average_before: float | None = None,
 ) -> dict:
     """The one JSON object the command prints."""
@@ -358,10 +364,13 @@ def build_report(
         "loadgen_cpu_percent": sale.loadgen_cpu_percent,
         **database_work(sale.counted_before, sale.counted_after, sale.main.counts[COMPLETED]),
         "command": command_line(options),
+        # `tandem audit` after the run: "clean", or how many violations (the first listed).
+        "audit": audit.summary,
+        "audit_violations": [v.as_dict() for v in audit.violations[:AUDIT_VIOLATIONS_SHOWN]],
     }
     if options.keep_database:
         report["database_url"] = make_url(database.url).render_as_string(hide_password=True)
-    report["ok"] = not (report["errors"] or report["oversold"] or report["undersold"])
+    report["ok"] = not (report["errors"] or report["oversold"] or report["undersold"]) and audit.clean
     return report
 
 

@@ -10,6 +10,8 @@ from aiohttp import test_utils, web
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
+from tandem.audit.domain import AuditReport, Finding, Violation
+from tandem.audit.service import CHECKS
 from tandem.bench.buyers import COMPLETED, Outcome, Tally, _two_steps, client_session, make_buyers
 from tandem.bench.checks import SaleFigures
 from tandem.bench.counters import database_work, parse, scrape
@@ -60,6 +62,7 @@ REPORT_KEYS = {
     "gateway_commits_per_checkout",
     "worker_statements_during_sale",
     "mean_batch_size",
+    "audit",
 }
 
 
@@ -71,6 +74,7 @@ def test_a_small_flash_sale_sells_every_unit_once_and_no_more(database_url):
     assert report["errors"] == 0, report["error_details"]
     assert (report["oversold"], report["undersold"]) == (0, 0)
     assert (report["sold"], report["stock"], report["committed"]) == (40, 0, 40)
+    assert report["audit"] == "clean", report["audit_violations"]
     # /metrics saw every process: the server counted the checkouts the buyers were told of.
     assert report["server_checkouts_completed"] == report["completed"]
     assert report["statements_per_checkout"] > 0
@@ -105,6 +109,7 @@ def test_three_retailers_selling_one_suppliers_stock_never_oversell_it_together(
     assert len(report["sold_by_retailer"]) == 3 and sum(report["sold_by_retailer"]) == 30
     assert all(sold > 0 for sold in report["sold_by_retailer"])  # round robin: everyone sold some
     assert report["supplier_orders"] == report["orders"]
+    assert report["audit"] == "clean", report["audit_violations"]
 
 
 def test_a_single_retailer_sells_its_own_stock_without_supplier_orders(sqlite_url):
@@ -280,13 +285,32 @@ def test_the_report_carries_the_new_figures():
     figures = SaleFigures(40, 40, 40, 40, 0, 0, [], [40])
     options = FlashSaleOptions(units=40, buyers=40, gateway_latency_ms=50)
 
-    report = build_report(options, BenchDatabase("sqlite://", "sqlite", created=True), sale, figures)
+    report = build_report(
+        options, BenchDatabase("sqlite://", "sqlite", created=True), sale, figures, AuditReport()
+    )
 
     assert report.keys() >= REPORT_KEYS
     assert (report["gateway_latency_ms"], report["loadgen_cpu_percent"]) == (50, 35.2)
     assert (report["statements_per_checkout"], report["commits_per_checkout"]) == (22.5, 2.25)
     assert report["mean_batch_size"]["reserve"] == 5.0
-    assert report["ok"]
+    assert (report["audit"], report["audit_violations"], report["ok"]) == ("clean", [], True)
+
+
+def test_a_sale_whose_database_fails_the_audit_is_not_ok():
+    main = Tally()
+    for buyer in make_buyers(40, 0, run="test"):
+        main.add(Outcome(buyer, COMPLETED, seconds=0.1))
+    sale = SaleResult(Catalogue([], stock_variant_id=1), main, 2.0, Tally(), 0.0, None, None, None, None)
+    figures = SaleFigures(40, 40, 40, 40, 0, 0, [], [40])
+    violation = Violation("stock_allocations_accounted", "inventory_levels variant 1", "allocated 41, ...")
+    audit = AuditReport([Finding(CHECKS[1], [violation])])
+    database = BenchDatabase("sqlite://", "sqlite", created=True)
+
+    report = build_report(FlashSaleOptions(units=40, buyers=40), database, sale, figures, audit)
+
+    assert (report["errors"], report["oversold"], report["undersold"]) == (0, 0, 0)
+    assert (report["audit"], report["ok"]) == ("1 violation", False)
+    assert report["audit_violations"] == [violation.as_dict()]
 
 
 class RecordingShop:
