@@ -20,7 +20,10 @@ from tests.support.live import TandemServer
 # Tandem, 25 statements sent one after another. A crowd of 100 measured 0.30 (PostgreSQL) and
 # 0.50 (SQLite) statements per checkout and 0.06 commits; the bounds leave room for a crowd
 # that arrives in a few waves.
-ALONE = {"postgresql": {"statements": 15, "commits": 3}, "sqlite": {"statements": 25, "commits": 3}}
+# Each bound has one statement more than the checkout itself: an API token is looked up again
+# once a second per process (a revoked token stops working everywhere), and whether that second
+# ends during the measured checkout depends on the machine's speed.
+ALONE = {"postgresql": {"statements": 16, "commits": 3}, "sqlite": {"statements": 26, "commits": 3}}
 CROWD = {"statements": 2, "commits": 0.25}
 
 
