@@ -222,7 +222,7 @@ def test_the_command_names_each_violation_and_exits_1(database_url, shop, cli_en
             "message": "allocated 2, but order lines commit 0 unshipped units and active reservations hold 0",
         }
     ]
-    assert "FAIL §6.1 stock_allocations_accounted" in as_text.stdout
+    assert "FAIL stock     stock_allocations_accounted" in as_text.stdout
     assert as_text.stdout.rstrip().endswith("audit: 1 violation")
 
 
