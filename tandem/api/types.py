@@ -63,6 +63,10 @@ def _webhook_address(url: str) -> str:
         raise ValueError("must not contain credentials (user:password@)")
     if not parts.hostname:
         raise ValueError("must name a host")
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise ValueError("must have a port between 0 and 65535, or none") from None
     return url
 
 

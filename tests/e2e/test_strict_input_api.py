@@ -157,6 +157,8 @@ def test_a_customer_email_with_a_control_character_is_refused(shop):
         "http://127.0.0.1:8080/\x00",
         "http://127.0.0.1:8080/a\x7fb",
         "ftp://127.0.0.1:8080/",
+        "http://example.com:port/tandem",
+        "http://example.com:65536/tandem",
     ],
 )
 def test_a_webhook_address_with_credentials_or_control_characters_is_refused(
