@@ -1,0 +1,212 @@
+"""No store reaches another's data: a matrix generated from /openapi.json.
+
+A retailer and its supplier get one of everything a path can name. An outside store then
+calls every operation with a path parameter on those ids, with bodies schemathesis generates
+from the document: each answer is 404 and nothing in the database changes.
+"""
+
+import re
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode, openapi
+from schemathesis.core import NotSet
+from sqlalchemy import select
+
+from tandem.api.types import MAX_ID
+from tandem.models import metadata
+from tests.support.network import build
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+BODIES_PER_OPERATION = 3
+# Bodies the operations accept (their paths aside), for those that need one.
+_SO = "/api/v1/supplier_orders/{supplier_order_id}"
+_ORDER = "/api/v1/orders/{order_id}"
+_CARD = {"card_token": "tok_success"}
+VALID_BODIES: dict[tuple[str, str], dict] = {
+    ("POST", f"{_SO}/fulfillments"): {"tracking_company": "DHL", "tracking_number": "1"},
+    ("POST", f"{_SO}/cancellation/decline"): {"message": "Already packed"},
+    ("POST", f"{_SO}/cancel"): {"reason": "Out of stock"},
+    ("POST", f"{_SO}/refunds"): {"amount": "1.00"},
+    ("POST", f"{_SO}/returns"): {"reason": "size_or_fit", "line_items": [{"id": 1, "quantity": 1}]},
+    ("POST", "/api/v1/returns/{return_id}/decline"): {"message": "Worn"},
+    ("POST", "/api/v1/customers/{customer_id}/payment_methods"): _CARD,
+    ("PUT", "/api/v1/customers/{customer_id}/payment_methods/{payment_method_id}"): _CARD,
+    ("POST", f"{_ORDER}/holds"): {"reason": "other"},
+    ("POST", f"{_ORDER}/refunds"): {"amount": "1.00"},
+    ("POST", "/api/v1/selling_plans/{plan_id}/variants"): {"variant_ids": [1]},
+    ("PATCH", f"{_ORDER}/payment_schedules/{{schedule_id}}"): {"due_at": "2026-12-24T09:00:00Z"},
+}
+
+
+def _open_and_ship(network, clock, worker) -> dict:
+    order = network.retailer.place_order(network.variant["id"], 2)
+    clock.advance(seconds=120)
+    worker.run_until_idle()
+    [supplier_order] = network.retailer.order(order["id"])["supplier_orders"]
+    shipped = network.supplier.post(
+        f"/supplier_orders/{supplier_order['id']}/fulfillments",
+        {"tracking_company": "DHL", "tracking_number": "1"},
+    )
+    assert shipped.status_code == 201, shipped.text
+    return supplier_order
+
+
+def _preorder(shop, email: str) -> dict:
+    variant = shop.product(price="100.00", sku=f"PRE-{email[0]}", title="Pre-order coat")
+    plan = shop.selling_plan([variant["id"]])
+    order = shop.preorder(variant["id"], plan["id"], email=email)
+    return {"plan_id": plan["id"], "order": order}
+
+
+def _notice(shop) -> tuple[int, int]:
+    """A pre-order cancelled after its card was removed: a manual refund notice."""
+    order = _preorder(shop, "noor@example.com")["order"]
+    card = shop.get(f"/customers/{order['customer_id']}").json()["payment_methods"][0]
+    assert shop.delete(f"/customers/{order['customer_id']}/payment_methods/{card['id']}").status_code == 200
+    assert shop.post(f"/orders/{order['id']}/cancel", {"reason": "customer"}).status_code == 200
+    [notice] = shop.order(order["id"])["notices"]
+    return order["id"], notice["id"]
+
+
+def _world(make_store, clock, worker, receiver) -> tuple[dict, object]:
+    """One of everything, owned by a retailer and its supplier: path parameter -> id."""
+    network = build(make_store, retailer_payments=True, supplier_payments=True)
+    retailer, supplier = network.retailer, network.supplier
+    retailer.patch("/store", {"billing_card_token": "tok_success"})
+    supplier.patch("/store", {"return_policy": {"window_days": 30, "restocking_fee_percent": 0}})
+    supplier_order = _open_and_ship(network, clock, worker)
+    refund = supplier.post(f"/supplier_orders/{supplier_order['id']}/refunds", {"amount": "5.00"})
+    assert refund.status_code == 201, refund.text
+    clock.advance(days=2)
+    line = supplier_order["line_items"][0]["id"]
+    returned = retailer.post(
+        f"/supplier_orders/{supplier_order['id']}/returns",
+        {"reason": "size_or_fit", "line_items": [{"id": line, "quantity": 1}]},
+    )
+    assert returned.status_code == 201, returned.text
+    preorder = _preorder(retailer, "lea@example.com")
+    order = retailer.order(preorder["order"]["id"])
+    [schedule] = order["payment_schedules"]
+    card = retailer.get(f"/customers/{order['customer_id']}").json()["payment_methods"][0]
+    notice_order, notice = _notice(retailer)
+    rule = retailer.post("/automation_rules", {"name": "Big", "condition": "total > 900.0", "action": "hold"})
+    webhook = retailer.post("/webhooks", {"topic": "orders/create", "address": receiver.url()})
+    assert (rule.status_code, webhook.status_code) == (201, 201), (rule.text, webhook.text)
+    retailer.place_order(retailer.product(sku="OWN-1")["id"])  # a webhook delivery, left pending
+    checkout = retailer.checkout(network.variant["id"])
+    assert checkout.status_code == 201, checkout.text
+    ids = {
+        "checkout_id": checkout.json()["id"],
+        "connection_id": network.connection_id,
+        "customer_id": order["customer_id"],
+        "delivery_id": retailer.get("/webhook_deliveries").json()["deliveries"][0]["id"],
+        "email_id": retailer.get("/emails").json()["emails"][0]["id"],
+        "order_id": order["id"],
+        "payment_method_id": card["id"],
+        "plan_id": preorder["plan_id"],
+        "product_id": network.variant["product_id"],
+        "variant_id": network.variant["id"],
+        "schedule_id": schedule["id"],
+        "supplier_order_id": supplier_order["id"],
+        "refund_id": refund.json()["id"],
+        "return_id": returned.json()["id"],
+        "rule_id": rule.json()["id"],
+        "webhook_id": webhook.json()["id"],
+    }
+    return ids, (notice_order, notice)
+
+
+def _snapshot(runtime) -> dict[str, list]:
+    with runtime.database.engine.connect() as conn:
+        return {
+            table.name: sorted(map(repr, conn.execute(select(table)).all()))
+            for table in metadata.sorted_tables
+        }
+
+
+def _operations(document):
+    for path, items in document["paths"].items():
+        for method, operation in items.items():
+            if method in METHODS and "{" in path:
+                yield path, method, operation
+
+
+def _path_parameters(path: str, ids: dict, notice: tuple[int, int]) -> dict:
+    if path.endswith("/notices/{notice_id}/resolve"):
+        return {"order_id": notice[0], "notice_id": notice[1]}
+    return {name: ids[name] for name in re.findall(r"\{(\w+)\}", path)}
+
+
+def test_another_stores_ids_in_any_path_are_not_found_and_change_nothing(
+    runtime, client, make_store, clock, worker, receiver, allow_private_webhooks
+):
+    ids, notice = _world(make_store, clock, worker, receiver)
+    outsider = make_store("Boutique Tiers", kind="retailer,supplier")
+    document = client.get("/openapi.json").json()
+    schema = openapi.from_dict(document)
+    before = _snapshot(runtime)
+    answers = []
+    for path, method, _ in _operations(document):
+        operation = schema[path][method.upper()]
+        answers += _call_as(outsider, operation, _path_parameters(path, ids, notice))
+    after = _snapshot(runtime)
+
+    # An id of another store is answered exactly as an id that exists nowhere...
+    assert [a for a in answers if a.theirs != a.nowhere] == []
+    # ...which is 404 once the body is valid: every operation was reached with a valid one.
+    found = {(a.method, a.path) for a in answers if a.first and a.theirs[0] == 404}
+    assert found == {(method.upper(), path) for path, method, _ in _operations(document)}
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed <= {"api_tokens"}, changed  # the outsider's token records its last use
+    print(f"\ncross-store: {len(answers) * 2} calls, {len(found)} operations")
+
+
+@dataclass
+class Answer:
+    method: str
+    path: str
+    body: object
+    theirs: tuple  # (status, error code, field) for the other store's ids
+    nowhere: tuple  # the same for ids that exist nowhere
+    first: bool = False  # with the operation's valid body
+
+
+def _call_as(store, operation, path_parameters: dict) -> list[Answer]:
+    """A valid body first (the operation's example, or none), then generated ones."""
+    nowhere = {name: MAX_ID for name in path_parameters}
+    answers = []
+
+    def send(body, query=None, first=False) -> Answer:
+        def answer(parameters):
+            response = store.client.request(
+                operation.method.upper(),
+                operation.path.format(**parameters),
+                json=body,
+                params=query,
+                headers={"Authorization": f"Bearer {store.token}"},
+            )
+            answered = response.json() if response.headers.get("content-type") == "application/json" else {}
+            error = answered.get("error", {}) if isinstance(answered, dict) else {}
+            return response.status_code, error.get("code"), error.get("field")
+
+        theirs, missing = answer(path_parameters), answer(nowhere)
+        return Answer(operation.method.upper(), operation.path, body, theirs, missing, first)
+
+    answers.append(send(VALID_BODIES.get((operation.method.upper(), operation.path)), first=True))
+
+    @given(
+        case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE, path_parameters=path_parameters)
+    )
+    @settings(
+        max_examples=BODIES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def generated(case):
+        answers.append(send(None if isinstance(case.body, NotSet) else case.body, case.query))
+
+    generated()
+    return answers
