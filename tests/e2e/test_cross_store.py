@@ -15,8 +15,10 @@ from sqlalchemy import select
 
 from tandem.api.types import MAX_ID
 from tandem.models import metadata
+from tests.support.api import ADDRESS
 from tests.support.network import build
 
+ID_FIELD = re.compile(r"(^|[._])ids?(\[\d+\])?$")  # customer_id, variant_ids[0], line_items[0].id
 METHODS = {"get", "post", "put", "patch", "delete"}
 BODIES_PER_OPERATION = 3
 # Bodies the operations accept (their paths aside), for those that need one.
@@ -93,7 +95,9 @@ def _world(make_store, clock, worker, receiver) -> tuple[dict, object]:
     rule = retailer.post("/automation_rules", {"name": "Big", "condition": "total > 900.0", "action": "hold"})
     webhook = retailer.post("/webhooks", {"topic": "orders/create", "address": receiver.url()})
     assert (rule.status_code, webhook.status_code) == (201, 201), (rule.text, webhook.text)
-    retailer.place_order(retailer.product(sku="OWN-1")["id"])  # a webhook delivery, left pending
+    own = retailer.place_order(retailer.product(sku="OWN-1")["id"])  # a webhook delivery, left pending
+    held = retailer.post(f"/orders/{own['id']}/holds", {"reason": "other"})
+    assert held.status_code == 201, held.text
     checkout = retailer.checkout(network.variant["id"])
     assert checkout.status_code == 201, checkout.text
     ids = {
@@ -113,6 +117,10 @@ def _world(make_store, clock, worker, receiver) -> tuple[dict, object]:
         "return_id": returned.json()["id"],
         "rule_id": rule.json()["id"],
         "webhook_id": webhook.json()["id"],
+        # named in bodies
+        "supplier_product_id": network.supplier_variant["product_id"],
+        "line_item_id": order["line_items"][0]["id"],
+        "hold_id": held.json()["holds"][0]["id"],
     }
     return ids, (notice_order, notice)
 
@@ -162,6 +170,13 @@ def test_another_stores_ids_in_any_path_are_not_found_and_change_nothing(
     print(f"\ncross-store: {len(answers) * 2} calls, {len(found)} operations")
 
 
+def _gist(response) -> tuple:
+    """Status, error code and field: what tells one answer from another (not the request id)."""
+    answered = response.json() if response.headers.get("content-type") == "application/json" else {}
+    error = answered.get("error", {}) if isinstance(answered, dict) else {}
+    return response.status_code, error.get("code"), error.get("field")
+
+
 @dataclass
 class Answer:
     method: str
@@ -186,9 +201,7 @@ def _call_as(store, operation, path_parameters: dict) -> list[Answer]:
                 params=query,
                 headers={"Authorization": f"Bearer {store.token}"},
             )
-            answered = response.json() if response.headers.get("content-type") == "application/json" else {}
-            error = answered.get("error", {}) if isinstance(answered, dict) else {}
-            return response.status_code, error.get("code"), error.get("field")
+            return _gist(response)
 
         theirs, missing = answer(path_parameters), answer(nowhere)
         return Answer(operation.method.upper(), operation.path, body, theirs, missing, first)
@@ -210,3 +223,113 @@ def _call_as(store, operation, path_parameters: dict) -> list[Answer]:
 
     generated()
     return answers
+
+
+def _body_calls(store, own: dict, ids: dict) -> list[tuple[str, str, dict]]:
+    """Calls on the store's own things whose bodies name `ids` (another store's, or nobody's)."""
+    order, variant, plan, card = own["order"], own["variant"], own["plan"], own["card"]
+    line = {"shipping_address": ADDRESS, "email": "noor@example.com", "card_token": "tok_success"}
+    return [
+        ("POST", "/checkouts", {**line, "line_items": [{"variant_id": ids["variant_id"], "quantity": 1}]}),
+        (
+            "POST",
+            "/checkouts",
+            {
+                **line,
+                "line_items": [{"variant_id": variant, "quantity": 1, "selling_plan_id": ids["plan_id"]}],
+            },
+        ),
+        (
+            "POST",
+            "/checkouts",
+            {
+                **line,
+                "customer_id": ids["customer_id"],
+                "line_items": [{"variant_id": variant, "quantity": 1}],
+            },
+        ),
+        (
+            "POST",
+            "/checkouts",
+            {
+                "shipping_address": ADDRESS,
+                "customer_id": card["customer_id"],
+                "payment_method_id": ids["payment_method_id"],
+                "line_items": [{"variant_id": variant, "quantity": 1}],
+            },
+        ),
+        ("POST", "/products/import", {"supplier_product_id": ids["supplier_product_id"]}),
+        ("POST", "/inventory/set", {"variant_id": ids["variant_id"], "available": 3}),
+        (
+            "POST",
+            "/selling_plans",
+            {
+                "name": "Pre-order",
+                "deposit": {"type": "percentage", "value": 20},
+                "balance_due": {"trigger": "time_after_checkout", "after_seconds": 86400},
+                "variant_ids": [ids["variant_id"]],
+            },
+        ),
+        ("POST", f"/selling_plans/{plan}/variants", {"variant_ids": [ids["variant_id"]]}),
+        ("POST", f"/orders/{own['held']}/holds/release", {"hold_ids": [ids["hold_id"]]}),
+        (
+            "POST",
+            f"/orders/{order}/refunds",
+            {"line_items": [{"line_item_id": ids["line_item_id"], "quantity": 1}]},
+        ),
+        ("POST", f"/orders/{order}/fulfillments", {"line_item_ids": [ids["line_item_id"]]}),
+        (
+            "POST",
+            f"/orders/{order}/fulfillments",
+            {"line_items": [{"id": ids["line_item_id"], "quantity": 1}]},
+        ),
+    ]
+
+
+def _own_things(store) -> dict:
+    variant = store.product(sku="THEIRS-1")
+    order = store.place_order(variant["id"])
+    held = store.place_order(variant["id"])
+    assert store.post(f"/orders/{held['id']}/holds", {"reason": "other"}).status_code == 201
+    customer = store.post("/customers", {"email": "own@example.com"}).json()
+    card = store.post(f"/customers/{customer['id']}/payment_methods", {"card_token": "tok_success"}).json()
+    plan = store.selling_plan([store.product(sku="THEIRS-2")["id"]])
+    return {
+        "order": order["id"],
+        "held": held["id"],
+        "variant": variant["id"],
+        "plan": plan["id"],
+        "card": card,
+    }
+
+
+def test_another_stores_ids_in_a_body_are_not_found_and_change_nothing(
+    runtime, make_store, clock, worker, receiver, allow_private_webhooks
+):
+    ids, _ = _world(make_store, clock, worker, receiver)
+    outsider = make_store("Boutique Tiers", kind="retailer,supplier")
+    own = _own_things(outsider)
+    nowhere = dict.fromkeys(ids, MAX_ID)
+    before = _snapshot(runtime)
+    answers = []
+    for (method, path, body), (_, _, body_nowhere) in zip(
+        _body_calls(outsider, own, ids), _body_calls(outsider, own, nowhere), strict=True
+    ):
+        theirs = outsider.client.request(method, f"/api/v1{path}", json=body, headers=outsider._headers())
+        missing = outsider.client.request(
+            method, f"/api/v1{path}", json=body_nowhere, headers=outsider._headers()
+        )
+        answers.append((method, path, body, _gist(theirs), _gist(missing)))
+    after = _snapshot(runtime)
+
+    # The same answer as for an id that exists nowhere: 404, or 422 naming the field with the id.
+    assert [a for a in answers if a[3] != a[4]] == []
+    refused = [
+        a for a in answers if a[3][0] == 404 or a[3][:2] == (422, "invalid") and ID_FIELD.search(a[3][2])
+    ]
+    assert refused == answers
+    print(f"\ncross-store bodies: {len(answers) * 2} calls, {len(answers)} bodies")
+    changed = {name for name in before if before[name] != after[name]}
+    # The test gateway (standing for the outside one) vaults a pre-order's card before the
+    # checkout is looked at: a card there, nothing in Tandem.
+    assert changed <= {"api_tokens", "testgw_cards"}, changed
