@@ -35,7 +35,8 @@ bench: venv
 # The API fuzz test, long: 150 new examples per operation and kind (valid, invalid) instead of 12.
 FUZZ_EXAMPLES ?= 150
 fuzz: venv
-	TANDEM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TANDEM_FUZZ_FRESH=1 $(BIN)/python -m pytest tests/e2e/test_fuzz.py -s $(PYTEST_ARGS)
+	scripts/ensure-test-tools
+	TANDEM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TANDEM_FUZZ_FRESH=1 $(BIN)/python -m pytest tests/e2e/test_fuzz.py -s --timeout=0 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) tandem.db tandem.db-wal tandem.db-shm
