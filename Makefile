@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench venv clean
+.PHONY: run test lint bench fuzz venv clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ lint: venv
 
 bench: venv
 	$(BIN)/tandem bench flash-sale
+
+# The API fuzz test, long: 150 new examples per operation and kind (valid, invalid) instead of 12.
+FUZZ_EXAMPLES ?= 150
+fuzz: venv
+	scripts/ensure-test-tools
+	TANDEM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TANDEM_FUZZ_FRESH=1 $(BIN)/python -m pytest tests/e2e/test_fuzz.py -s --timeout=0 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) tandem.db tandem.db-wal tandem.db-shm

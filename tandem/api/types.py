@@ -6,12 +6,14 @@ so the types used there (`Id`) read digits from text.
 """
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -57,12 +59,23 @@ def _currency(code: str) -> str:
     return code
 
 
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must be between the years 1 and 9999 in UTC") from None
+
+
 def _webhook_address(url: str) -> str:
     parts = urlsplit(url)
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise ValueError("must not contain credentials (user:password@)")
     if not parts.hostname:
         raise ValueError("must name a host")
+    try:
+        parts.port  # noqa: B018 - urllib checks the port only when it is read
+    except ValueError:
+        raise ValueError("must have a port between 0 and 65535, or none") from None
     return url
 
 
@@ -71,6 +84,8 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 BodyId = Annotated[int, Strict(), Field(ge=1, le=MAX_ID)]
 Integer = Annotated[int, Strict()]  # a JSON integer; bounds are given where it is used
 Flag = Annotated[bool, Strict()]
+# A date and time with its offset (ISO 8601), read as UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 Quantity = Annotated[int, Strict(), Field(ge=1, le=100_000)]
 StockCount = Annotated[int, Strict(), Field(ge=0, le=10**9)]
 # One line (names, titles, references): safe in an email header.

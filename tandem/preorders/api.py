@@ -73,7 +73,7 @@ def change_due_date(order_id: Id, schedule_id: Id, body: DueDateIn, caller: Call
         store_id=caller.store_id,
         order_id=order_id,
         schedule_id=schedule_id,
-        due_at=body.utc(),
+        due_at=body.due_at,
         actor=caller.actor,
         now=now,
     )

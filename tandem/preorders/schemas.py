@@ -1,11 +1,9 @@
 """JSON shapes of selling plans and payment schedules (SPEC §4)."""
 
-from datetime import UTC
-
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from tandem.api.presenting import money, timestamp
-from tandem.api.types import Amount, BodyId, Input, Integer, Text
+from tandem.api.types import Amount, BodyId, Input, Integer, Moment, Text
 from tandem.preorders import domain
 from tandem.preorders.domain import BalanceTrigger, DepositType, InventoryReserve
 from tandem.preorders.models import PaymentSchedule, SellingPlan
@@ -18,7 +16,7 @@ class DepositIn(Input):
 
 class BalanceDueIn(Input):
     trigger: BalanceTrigger
-    at: AwareDatetime | None = None
+    at: Moment | None = None
     after_seconds: Integer | None = Field(default=None, ge=1, le=10 * 366 * 86400)
 
 
@@ -27,7 +25,7 @@ class SellingPlanIn(Input):
     deposit: DepositIn
     balance_due: BalanceDueIn
     inventory_reserve: InventoryReserve = InventoryReserve.ON_SALE
-    expected_fulfillment_at: AwareDatetime | None = None
+    expected_fulfillment_at: Moment | None = None
     variant_ids: list[BodyId] = Field(default_factory=list, max_length=1000)
 
 
@@ -71,10 +69,7 @@ def selling_plan_out(plan: SellingPlan, currency: str) -> SellingPlanOut:
 
 
 class DueDateIn(Input):
-    due_at: AwareDatetime
-
-    def utc(self):
-        return self.due_at.astimezone(UTC)
+    due_at: Moment
 
 
 class ChargeIn(Input):

@@ -25,6 +25,21 @@ def test_settings_can_be_changed(shop):
     assert store["kinds"] == ["retailer", "supplier"]
 
 
+def test_a_return_policy_given_in_part_takes_the_defaults_for_the_rest(shop):
+    shop.patch(
+        "/store",
+        {"return_policy": {"window_days": 30, "restocking_fee_percent": 5, "label_provider": "retailer"}},
+    )
+    response = shop.patch("/store", {"return_policy": {"window_days": 14, "restocking_fee_percent": 0}})
+    assert response.status_code == 200, response.text
+    assert response.json()["return_policy"] == {
+        "window_days": 14,
+        "restocking_fee_percent": 0,
+        "label_provider": "supplier",
+        "final_sale_skus": [],
+    }
+
+
 def test_an_unknown_timezone_is_refused_and_nothing_changes(shop):
     response = shop.patch("/store", {"timezone": "Mars/Olympus", "locale": "fr"})
     assert response.status_code == 422

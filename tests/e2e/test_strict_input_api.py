@@ -157,6 +157,8 @@ def test_a_customer_email_with_a_control_character_is_refused(shop):
         "http://127.0.0.1:8080/\x00",
         "http://127.0.0.1:8080/a\x7fb",
         "ftp://127.0.0.1:8080/",
+        "http://example.com:port/tandem",
+        "http://example.com:65536/tandem",
     ],
 )
 def test_a_webhook_address_with_credentials_or_control_characters_is_refused(
@@ -236,3 +238,27 @@ def test_a_store_created_outside_the_api_is_held_to_the_same_rules(runtime, fiel
     assert refused.value.field == field
     with runtime.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Store)) == 0
+
+
+@pytest.mark.parametrize("due_at", ["0001-01-01T00:00:07+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_date_outside_the_utc_calendar_is_refused(shop, due_at):
+    variant = shop.product(price="100.00")
+    plan = shop.selling_plan([variant["id"]])
+    order = shop.preorder(variant["id"], plan["id"])
+    [schedule] = shop.order(order["id"])["payment_schedules"]
+    response = shop.patch(f"/orders/{order['id']}/payment_schedules/{schedule['id']}", {"due_at": due_at})
+    assert response.status_code == 422, response.text
+    assert field_of(response) == "due_at"
+    assert shop.order(order["id"])["payment_schedules"] == [schedule]
+    refused = shop.post(
+        "/selling_plans",
+        {
+            "name": "Later",
+            "deposit": {"type": "percentage", "value": 20},
+            "balance_due": {"trigger": "exact_time", "at": due_at},
+            "expected_fulfillment_at": due_at,
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    assert field_of(refused) in ("balance_due.at", "expected_fulfillment_at")
+    assert len(shop.get("/selling_plans").json()["selling_plans"]) == 1
