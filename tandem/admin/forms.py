@@ -13,12 +13,15 @@ MAX_AMOUNT = Decimal("1e9")  # as the API's Amount
 CHOOSE_COUNTS = N_("Choose how many of each item you are shipping.")
 
 
-def line_counts(line_ids: list[int], quantities: list[int], *, none_chosen: str) -> list[tuple[int, int]]:
-    """The form lists every line with a count; 0 leaves a line out. (line id, count) pairs."""
+def line_counts(
+    line_ids: list[int], quantities: list[int], *, none_chosen: str | None, unclear: str = CHOOSE_COUNTS
+) -> list[tuple[int, int]]:
+    """The form lists every line with a count; 0 leaves a line out. (line id, count) pairs;
+    none chosen is refused with `none_chosen` (None: allowed)."""
     if len(line_ids) != len(quantities) or any(count < 0 for count in quantities):
-        raise FormProblem(CHOOSE_COUNTS)
+        raise FormProblem(unclear)
     chosen = [(line, count) for line, count in zip(line_ids, quantities, strict=True) if count]
-    if not chosen:
+    if not chosen and none_chosen is not None:
         raise FormProblem(none_chosen)
     return chosen
 

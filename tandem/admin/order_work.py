@@ -108,10 +108,9 @@ def _order(request: Request, viewer, order_id: int) -> OrderOut:
 def _refund_request(
     order: OrderOut, line_ids: list[int], quantities: list[int], restock: bool, amount: str, note: str
 ) -> refunds.RefundRequest:
-    if len(line_ids) != len(quantities) or any(count < 0 for count in quantities):
-        raise FormProblem(N_("Choose how many of each item to refund."))
+    unclear = N_("Choose how many of each item to refund.")
+    chosen = forms.line_counts(line_ids, quantities, none_chosen=None, unclear=unclear)
     lines = {line.id: line for line in order.line_items}
-    chosen = [(line, count) for line, count in zip(line_ids, quantities, strict=True) if count]
     wanted = [
         refunds.RefundLineRequest(line, count, _restock_type(lines.get(line), count, restock))
         for line, count in chosen
